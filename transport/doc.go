@@ -1,0 +1,13 @@
+// Package transport defines the narrow interface between the SQS MEGA
+// runtime and a queue service, modelled on Amazon SQS.
+//
+// A [Queue] sends, receives, deletes and changes the visibility of
+// messages in batches of at most [MaxBatch]. Optional capabilities
+// ([Describer], [DeadLetterFinder]) are found by type assertion, in the
+// manner of database/sql/driver.
+//
+// Two implementations ship with the module: transport/memory, in-process
+// with SQS semantics, and transport/sqs (with transport/sns for topics),
+// on aws-sdk-go-v2. Both pass the conformance suite in
+// transport/transporttest.
+package transport
