@@ -1,0 +1,20 @@
+// Package protocol implements the MEGA event protocol, version 1, and the
+// message bodies that carry it over Amazon SQS and SNS.
+//
+// [Decode] turns an SQS message body into a [Message]: a MEGA event
+// ([Mega]), a data payload (any other JSON or BSON document), plain text,
+// binary data, or nothing (SNS subscription confirmations). Bodies may be
+// JSON, standard base64 of BSON, other base64, or text; SNS notifications
+// delivered without raw message delivery are unwrapped transparently, and
+// their envelope stays available in [Message.SNS]. A document that carries
+// the MEGA header but breaks the protocol is an error that lists every
+// problem with its field path ([ValidationError]); it is never downgraded
+// to data.
+//
+// [Encoder] does the reverse for publishers, in JSON or BSON, refusing
+// bodies over the SQS size limit before anything reaches the network.
+//
+// The decoded documents use the value model of package codec: numbers are
+// json.Number with their exact decimal text, so that patterns compare them
+// exactly.
+package protocol
