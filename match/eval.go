@@ -1,0 +1,377 @@
+package match
+
+import (
+	"encoding/json"
+	"regexp"
+	"strings"
+	"time"
+)
+
+// A node is one compiled pattern. match reports whether it holds on v;
+// present is false when the key was missing (v is then nil). Nodes are
+// immutable once built, so a compiled pattern is safe for concurrent use.
+type node interface {
+	match(v any, present bool) bool
+}
+
+// Value helpers. Documents hold nil, bool, string, json.Number (or another
+// Go number type), []any, map[string]any and time.Time; anything else is
+// an opaque value that only $exists, $not and truthiness see.
+
+// valueNumber returns the decimal value of a number or numeric string.
+func valueNumber(v any) (decimal, bool) {
+	switch x := v.(type) {
+	case json.Number:
+		return parseNumberText(string(x))
+	case string:
+		return parseNumericString(x)
+	case bool, nil, []any, map[string]any, time.Time:
+		return decimal{}, false
+	}
+	return numberOf(v)
+}
+
+// valueDateTime returns the date or date-time of a time.Time or of a string
+// in the ISO-8601 form of SPEC.md §3.
+func valueDateTime(v any) (dateTime, bool) {
+	switch x := v.(type) {
+	case string:
+		return parseDateTime(x)
+	case time.Time:
+		return dateTimeOfTime(x), true
+	}
+	return dateTime{}, false
+}
+
+// isScalar reports whether v is null, a bool, a number, a string or a
+// date-time.
+func isScalar(v any) bool {
+	switch v.(type) {
+	case nil, bool, string, time.Time:
+		return true
+	}
+	return isNumberType(v)
+}
+
+// falsy is Python's "not v": null, false, a zero number, "", [] and {}.
+func falsy(v any) bool {
+	switch x := v.(type) {
+	case nil:
+		return true
+	case bool:
+		return !x
+	case string:
+		return x == ""
+	case []any:
+		return len(x) == 0
+	case map[string]any:
+		return len(x) == 0
+	case time.Time:
+		return false
+	}
+	if d, ok := numberOf(v); ok {
+		return d.isZero()
+	}
+	return false
+}
+
+// truthy is the truthiness of {"$match": true}: Python's bool(v), except
+// that the string "false", in any case, is false.
+func truthy(v any) bool {
+	if s, ok := v.(string); ok && strings.EqualFold(s, "false") {
+		return false
+	}
+	return !falsy(v)
+}
+
+// Equality nodes.
+
+type eqString struct{ s string }
+
+func (n *eqString) match(v any, present bool) bool {
+	s, ok := v.(string)
+	return ok && s == n.s
+}
+
+type eqNumber struct {
+	d    decimal
+	text string
+}
+
+func (n *eqNumber) match(v any, present bool) bool {
+	d, ok := valueNumber(v)
+	return ok && cmpDecimal(d, n.d) == 0
+}
+
+type eqBool struct{ b bool }
+
+func (n *eqBool) match(v any, present bool) bool {
+	b, ok := v.(bool)
+	return ok && b == n.b
+}
+
+type eqNull struct{}
+
+func (eqNull) match(v any, present bool) bool { return present && v == nil }
+
+type eqTime struct {
+	dt   dateTime
+	text string
+}
+
+func (n *eqTime) match(v any, present bool) bool {
+	dt, ok := valueDateTime(v)
+	return ok && cmpDateTime(dt, n.dt) == 0
+}
+
+// eqArray is set-like array equality: every element is matched by some
+// item and every item matches some element.
+type eqArray struct{ items []node }
+
+func (n *eqArray) match(v any, present bool) bool {
+	arr, ok := v.([]any)
+	if !ok {
+		return false
+	}
+	for _, e := range arr {
+		if !anyMatches(n.items, e) {
+			return false
+		}
+	}
+	return everyItemInArray(n.items, arr)
+}
+
+func anyMatches(items []node, v any) bool {
+	for _, it := range items {
+		if it.match(v, true) {
+			return true
+		}
+	}
+	return false
+}
+
+func everyItemInArray(items []node, arr []any) bool {
+	for _, it := range items {
+		found := false
+		for _, e := range arr {
+			if it.match(e, true) {
+				found = true
+				break
+			}
+		}
+		if !found {
+			return false
+		}
+	}
+	return true
+}
+
+// mapNode is a mapping pattern.
+type mapNode struct {
+	keys  []string
+	nodes []node
+}
+
+func (n *mapNode) match(v any, present bool) bool {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return false
+	}
+	for i, k := range n.keys {
+		x, ok := m[k]
+		if !n.nodes[i].match(x, ok) {
+			return false
+		}
+	}
+	return true
+}
+
+// $match forms.
+
+type regexNode struct {
+	re     *regexp.Regexp
+	src    string
+	prefix string // a literal every matching string starts with
+	exact  bool   // the expression matches exactly the strings starting with prefix
+}
+
+func (n *regexNode) match(v any, present bool) bool {
+	s, ok := v.(string)
+	if !ok {
+		return false
+	}
+	if n.exact {
+		return strings.HasPrefix(s, n.prefix)
+	}
+	if len(n.prefix) > 0 && !strings.HasPrefix(s, n.prefix) {
+		return false
+	}
+	return n.re.MatchString(s)
+}
+
+type falsyNode struct{}
+
+func (falsyNode) match(v any, present bool) bool { return present && falsy(v) }
+
+type truthNode struct{ want bool }
+
+func (n *truthNode) match(v any, present bool) bool { return present && truthy(v) == n.want }
+
+// matchList is {"$match": [...]}: membership for a scalar, "every item
+// matches some element" for an array.
+type matchList struct{ items []node }
+
+func (n *matchList) match(v any, present bool) bool {
+	if !present {
+		return false
+	}
+	if arr, ok := v.([]any); ok {
+		return everyItemInArray(n.items, arr)
+	}
+	return isScalar(v) && anyMatches(n.items, v)
+}
+
+// Operators.
+
+type inNode struct{ items []node }
+
+func (n *inNode) match(v any, present bool) bool {
+	return present && isScalar(v) && anyMatches(n.items, v)
+}
+
+type cmpOp uint8
+
+const (
+	cmpGt cmpOp = iota
+	cmpGte
+	cmpLt
+	cmpLte
+)
+
+func (o cmpOp) holds(c int) bool {
+	switch o {
+	case cmpGt:
+		return c > 0
+	case cmpGte:
+		return c >= 0
+	case cmpLt:
+		return c < 0
+	}
+	return c <= 0
+}
+
+type cmpNumber struct {
+	op   cmpOp
+	d    decimal
+	text string
+}
+
+func (n *cmpNumber) match(v any, present bool) bool {
+	d, ok := valueNumber(v)
+	return ok && n.op.holds(cmpDecimal(d, n.d))
+}
+
+type cmpTime struct {
+	op   cmpOp
+	dt   dateTime
+	text string
+}
+
+func (n *cmpTime) match(v any, present bool) bool {
+	dt, ok := valueDateTime(v)
+	return ok && n.op.holds(cmpDateTime(dt, n.dt))
+}
+
+type notNode struct{ p node }
+
+func (n *notNode) match(v any, present bool) bool { return !n.p.match(v, present) }
+
+type andNode struct{ ps []node }
+
+func (n *andNode) match(v any, present bool) bool {
+	for _, p := range n.ps {
+		if !p.match(v, present) {
+			return false
+		}
+	}
+	return true
+}
+
+type orNode struct{ ps []node }
+
+func (n *orNode) match(v any, present bool) bool {
+	for _, p := range n.ps {
+		if p.match(v, present) {
+			return true
+		}
+	}
+	return false
+}
+
+type emptyNode struct{}
+
+func (emptyNode) match(v any, present bool) bool {
+	if !present {
+		return true
+	}
+	switch x := v.(type) {
+	case nil:
+		return true
+	case string:
+		return x == ""
+	case []any:
+		return len(x) == 0
+	case map[string]any:
+		return len(x) == 0
+	}
+	return false
+}
+
+type existsNode struct{ want bool }
+
+func (n *existsNode) match(v any, present bool) bool { return present == n.want }
+
+type prefixNode struct{ s string }
+
+func (n *prefixNode) match(v any, present bool) bool {
+	s, ok := v.(string)
+	return ok && strings.HasPrefix(s, n.s)
+}
+
+type suffixNode struct{ s string }
+
+func (n *suffixNode) match(v any, present bool) bool {
+	s, ok := v.(string)
+	return ok && strings.HasSuffix(s, n.s)
+}
+
+type containsNode struct{ p node }
+
+func (n *containsNode) match(v any, present bool) bool {
+	arr, ok := v.([]any)
+	if !ok {
+		return false
+	}
+	for _, e := range arr {
+		if n.p.match(e, true) {
+			return true
+		}
+	}
+	return false
+}
+
+// lookup follows path through nested objects; a missing key or a
+// non-object on the way makes the value missing.
+func lookup(doc any, path []string) (any, bool) {
+	v := doc
+	for _, k := range path {
+		m, ok := v.(map[string]any)
+		if !ok {
+			return nil, false
+		}
+		if v, ok = m[k]; !ok {
+			return nil, false
+		}
+	}
+	return v, true
+}
