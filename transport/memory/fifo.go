@@ -39,11 +39,11 @@ type group struct {
 	index    int // position in the ready-group heap, or -1
 }
 
-func (g *group) len() int             { return len(g.msgs) - g.head }
-func (g *group) at(i int) *message    { return g.msgs[g.head+i] }
-func (g *group) push(m *message)      { g.msgs = append(g.msgs, m) }
-func (g *group) first() *message      { return g.msgs[g.head] }
-func (g *group) ready() bool          { return g.len() > 0 && g.inFlight == 0 && g.first().state == visible }
+func (g *group) len() int              { return len(g.msgs) - g.head }
+func (g *group) at(i int) *message     { return g.msgs[g.head+i] }
+func (g *group) push(m *message)       { g.msgs = append(g.msgs, m) }
+func (g *group) first() *message       { return g.msgs[g.head] }
+func (g *group) ready() bool           { return g.len() > 0 && g.inFlight == 0 && g.first().state == visible }
 func (g *group) headSeq() (seq uint64) { return g.first().seq }
 
 // removeAt removes the message at position i.

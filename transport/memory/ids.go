@@ -15,7 +15,9 @@ const (
 	accountID = "000000000000"
 )
 
-func queueURL(name string) string { return "https://sqs." + region + ".amazonaws.com/" + accountID + "/" + name }
+func queueURL(name string) string {
+	return "https://sqs." + region + ".amazonaws.com/" + accountID + "/" + name
+}
 func queueARN(name string) string { return "arn:aws:sqs:" + region + ":" + accountID + ":" + name }
 func topicARN(name string) string { return "arn:aws:sns:" + region + ":" + accountID + ":" + name }
 

@@ -87,18 +87,18 @@ type Queue struct {
 	vis         time.Duration
 	maxSize     int
 
-	mu       sync.Mutex
-	err      error // set once the queue is deleted or its broker closed
-	nextSeq  uint64
-	fifoSeq  uint64
-	msgs     map[uint64]*message // every message, by seq
-	timed    msgHeap             // delayed and in-flight messages, by due time
-	ready    msgHeap             // visible messages of a standard queue, by seq
-	groups   map[string]*group   // FIFO groups with messages
-	readyGroups   groupHeap           // ready FIFO groups
-	inFlight int
-	delayed  int
-	dedup    dedupCache
+	mu          sync.Mutex
+	err         error // set once the queue is deleted or its broker closed
+	nextSeq     uint64
+	fifoSeq     uint64
+	msgs        map[uint64]*message // every message, by seq
+	timed       msgHeap             // delayed and in-flight messages, by due time
+	ready       msgHeap             // visible messages of a standard queue, by seq
+	groups      map[string]*group   // FIFO groups with messages
+	readyGroups groupHeap           // ready FIFO groups
+	inFlight    int
+	delayed     int
+	dedup       dedupCache
 	// wake is closed, and cleared, when messages may have become
 	// available; long polls wait on it. It is nil while nobody waits.
 	wake chan struct{}
