@@ -1,0 +1,777 @@
+package memory
+
+import (
+	"context"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/sqs-mega/sqs-mega-go/transport"
+)
+
+// DefaultVisibilityTimeout is the visibility timeout of a queue created
+// without one, as on SQS.
+const DefaultVisibilityTimeout = 30 * time.Second
+
+// QueueConfig configures a queue created with [Broker.CreateQueue]. The
+// zero value is a standard queue with SQS's defaults.
+type QueueConfig struct {
+	// VisibilityTimeout is how long a received message stays invisible;
+	// zero means the broker's default (30 s unless set with
+	// WithVisibilityTimeout). At most transport.MaxVisibilityTimeout.
+	VisibilityTimeout time.Duration
+	// Delay postpones the delivery of every message sent to the queue
+	// (DelaySeconds), at most transport.MaxDelay. A message's own delay
+	// overrides it.
+	Delay time.Duration
+	// MaxMessageSize is the largest message accepted, counting its
+	// attributes; zero means transport.MaxBodySize. From 1024 to
+	// transport.MaxBodySize.
+	MaxMessageSize int
+	// ContentBasedDeduplication makes a FIFO queue derive a message's
+	// deduplication id from its body when the sender gives none.
+	ContentBasedDeduplication bool
+	// Redrive, when set, moves a message to a dead-letter queue instead
+	// of delivering it for a receive beyond Redrive.MaxReceiveCount.
+	Redrive *Redrive
+}
+
+// Redrive is a queue's redrive policy.
+type Redrive struct {
+	// DeadLetterQueue is the name or ARN of an existing queue of the
+	// same broker, FIFO if and only if the queue is.
+	DeadLetterQueue string
+	// MaxReceiveCount is how many times a message is delivered before
+	// the next receive moves it to the dead-letter queue, from 1 to 1000.
+	MaxReceiveCount int
+}
+
+// Stats counts the messages of a queue by state.
+type Stats struct {
+	// Visible messages can be received now (on a FIFO queue, some may
+	// wait for their group, as SQS counts them).
+	Visible int
+	// InFlight messages were received and are invisible until deleted
+	// or until their visibility timeout ends.
+	InFlight int
+	// Delayed messages were sent with a delay that has not passed.
+	Delayed int
+}
+
+// Queue is an in-memory queue with the semantics of Amazon SQS. It
+// implements [transport.Queue], [transport.Describer] and
+// [transport.DeadLetterFinder]. Obtain one from [Broker.CreateQueue] or
+// [Broker.Queue].
+//
+// Delivery follows SQS: a received message stays invisible for its
+// visibility timeout and is delivered again, with a higher receive
+// count, unless deleted first; each receive issues a new receipt handle
+// and makes the previous ones invalid (stricter than SQS, so that code
+// that keeps stale handles fails in tests); deleting a message already
+// deleted succeeds, as on SQS. A FIFO queue delivers each message group
+// in order, holds back a group while any of its messages is in flight,
+// and drops a message whose deduplication id it saw within
+// [DeduplicationWindow].
+//
+// Every operation costs O(log n) in the number of messages, or
+// amortised O(1); no goroutine runs per message. Queue is safe for
+// concurrent use.
+type Queue struct {
+	broker      *Broker
+	name        string
+	url         string
+	arn         string
+	fifo        bool
+	incarnation uint64 // distinguishes queues re-created under one name
+	cfg         QueueConfig
+	vis         time.Duration
+	maxSize     int
+
+	mu          sync.Mutex
+	err         error // set once the queue is deleted or its broker closed
+	nextSeq     uint64
+	fifoSeq     uint64
+	msgs        map[uint64]*message // every message, by seq
+	timed       msgHeap             // delayed and in-flight messages, by due time
+	ready       msgHeap             // visible messages of a standard queue, by seq
+	groups      map[string]*group   // FIFO groups with messages
+	readyGroups groupHeap           // ready FIFO groups
+	inFlight    int
+	delayed     int
+	dedup       dedupCache
+	// wake is closed, and cleared, when messages may have become
+	// available; long polls wait on it. It is nil while nobody waits.
+	wake chan struct{}
+}
+
+func newQueue(b *Broker, name string, fifo bool, incarnation uint64, cfg QueueConfig) *Queue {
+	vis := cfg.VisibilityTimeout
+	if vis == 0 {
+		vis = b.visibility
+	}
+	size := cfg.MaxMessageSize
+	if size == 0 {
+		size = transport.MaxBodySize
+	}
+	return &Queue{
+		broker:      b,
+		name:        name,
+		url:         queueURL(name),
+		arn:         queueARN(name),
+		fifo:        fifo,
+		incarnation: incarnation,
+		cfg:         cfg,
+		vis:         vis,
+		maxSize:     size,
+		msgs:        make(map[uint64]*message),
+		timed:       msgHeap{byDue: true},
+		groups:      make(map[string]*group),
+	}
+}
+
+// Name returns the queue's name.
+func (q *Queue) Name() string { return q.name }
+
+// URL returns the queue's URL, in the form of an SQS queue URL.
+func (q *Queue) URL() string { return q.url }
+
+// ARN returns the queue's ARN, in the form of an SQS queue ARN.
+func (q *Queue) ARN() string { return q.arn }
+
+// FIFO reports whether the queue is a FIFO queue.
+func (q *Queue) FIFO() bool { return q.fifo }
+
+// Describe returns the queue's attributes.
+func (q *Queue) Describe(ctx context.Context) (transport.QueueInfo, error) {
+	if err := ctx.Err(); err != nil {
+		return transport.QueueInfo{}, err
+	}
+	if err := q.alive(); err != nil {
+		return transport.QueueInfo{}, err
+	}
+	info := transport.QueueInfo{
+		URL:               q.url,
+		ARN:               q.arn,
+		FIFO:              q.fifo,
+		VisibilityTimeout: q.vis,
+		MaxMessageSize:    q.maxSize,
+	}
+	if r := q.cfg.Redrive; r != nil {
+		info.DeadLetterTargetARN = q.broker.resolveARN(r.DeadLetterQueue)
+		info.MaxReceiveCount = r.MaxReceiveCount
+	}
+	return info, nil
+}
+
+// DeadLetterQueue returns the queue the redrive policy names, or nil,
+// nil when the queue has none. It fails with transport.ErrQueueNotFound
+// when that queue has since been deleted.
+func (q *Queue) DeadLetterQueue(ctx context.Context) (transport.Queue, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	if err := q.alive(); err != nil {
+		return nil, err
+	}
+	if q.cfg.Redrive == nil {
+		return nil, nil
+	}
+	dlq, err := q.broker.queueByARN(q.broker.resolveARN(q.cfg.Redrive.DeadLetterQueue))
+	if err != nil {
+		return nil, err
+	}
+	return dlq, nil
+}
+
+// alive returns the error that ends the queue, or nil.
+func (q *Queue) alive() error {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	return q.err
+}
+
+// kill ends the queue with err: its messages go, and every call,
+// including long polls already waiting, fails with err.
+func (q *Queue) kill(err error) {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	if q.err != nil {
+		return
+	}
+	q.err = err
+	q.purgeLocked()
+	q.notifyLocked()
+}
+
+// notifyLocked wakes the long polls waiting on the queue.
+func (q *Queue) notifyLocked() {
+	if q.wake != nil {
+		close(q.wake)
+		q.wake = nil
+	}
+}
+
+// Send sends up to transport.MaxBatch messages (SendMessageBatch). A
+// call that breaks a batch rule fails as a whole with
+// transport.ErrInvalidRequest (or transport.ErrTooLarge when the batch
+// carries more than transport.MaxBodySize bytes); an entry that breaks a
+// message rule fails alone, with an error wrapping
+// transport.ErrInvalidRequest or transport.ErrTooLarge and a
+// *transport.EntryError carrying the SQS error code.
+//
+// On a FIFO queue a message needs a GroupID, and a DeduplicationID
+// unless the queue deduplicates by content; a duplicate within
+// DeduplicationWindow succeeds with the original's message id and
+// sequence number and is not delivered again.
+func (q *Queue) Send(ctx context.Context, batch []transport.Outgoing) ([]transport.SendResult, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	if _, err := checkSendBatch(batch, transport.MaxBodySize); err != nil {
+		return nil, err
+	}
+	results := make([]transport.SendResult, len(batch))
+	msgs := make([]*message, len(batch))
+	for i, o := range batch {
+		m, err := q.prepare(o)
+		if err != nil {
+			results[i].Err = err
+			continue
+		}
+		msgs[i] = m
+	}
+
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	if q.err != nil {
+		return nil, q.err
+	}
+	now := q.broker.clock.Now()
+	for i, m := range msgs {
+		if m != nil {
+			results[i].MessageID, results[i].SequenceNumber = q.enqueueLocked(m, batch[i].Delay, now)
+		}
+	}
+	q.notifyLocked()
+	return results, nil
+}
+
+// prepare checks o against the queue's rules and builds its message.
+func (q *Queue) prepare(o transport.Outgoing) (*message, error) {
+	if err := checkMessage(o, q.maxSize); err != nil {
+		return nil, err
+	}
+	m := &message{
+		id:      newUUID(),
+		body:    o.Body,
+		attrs:   copyAttributes(o.Attributes),
+		groupID: o.GroupID,
+		index:   -1,
+	}
+	if o.GroupID != "" && !validFIFOID(o.GroupID) {
+		return nil, entryError(transport.ErrInvalidRequest, "InvalidParameterValue",
+			"MessageGroupId %q is not 1 to 128 ASCII letters, digits or punctuation", o.GroupID)
+	}
+	if !q.fifo {
+		// Standard queues take a group id (SQS fair queues), never a
+		// deduplication id.
+		if o.DeduplicationID != "" {
+			return nil, entryError(transport.ErrInvalidRequest, "InvalidParameterValue",
+				"MessageDeduplicationId is valid only on FIFO queues")
+		}
+		return m, nil
+	}
+	switch {
+	case o.GroupID == "":
+		return nil, entryError(transport.ErrInvalidRequest, "MissingParameter",
+			"a message sent to a FIFO queue needs a MessageGroupId")
+	case o.Delay != 0:
+		return nil, entryError(transport.ErrInvalidRequest, "InvalidParameterValue",
+			"FIFO queues take no per-message delay")
+	case o.DeduplicationID != "":
+		if !validFIFOID(o.DeduplicationID) {
+			return nil, entryError(transport.ErrInvalidRequest, "InvalidParameterValue",
+				"MessageDeduplicationId %q is not 1 to 128 ASCII letters, digits or punctuation", o.DeduplicationID)
+		}
+		m.dedupID = o.DeduplicationID
+	case q.cfg.ContentBasedDeduplication:
+		m.dedupID = contentDedupID(o.Body)
+	default:
+		return nil, entryError(transport.ErrInvalidRequest, "InvalidParameterValue",
+			"the queue should either have ContentBasedDeduplication enabled or MessageDeduplicationId provided explicitly")
+	}
+	return m, nil
+}
+
+// enqueueLocked adds a prepared message, or drops it as a duplicate, and
+// returns the message id and sequence number Send reports.
+func (q *Queue) enqueueLocked(m *message, delay time.Duration, now time.Time) (id, seqNum string) {
+	if q.fifo {
+		if e, dup := q.dedup.lookup(m.dedupID, now); dup {
+			return e.messageID, e.seqNum
+		}
+		q.fifoSeq++
+		m.seqNum = sequenceNumber(q.fifoSeq)
+		q.dedup.add(m.dedupID, m.id, m.seqNum, now)
+	}
+	if delay == 0 {
+		delay = q.cfg.Delay
+	}
+	m.sentAt = now
+	q.insertLocked(m, delay, now)
+	return m.id, m.seqNum
+}
+
+// insertLocked places m at the back of the queue, visible or delayed.
+func (q *Queue) insertLocked(m *message, delay time.Duration, now time.Time) {
+	m.seq = q.nextSeq
+	q.nextSeq++
+	q.msgs[m.seq] = m
+	m.index = -1
+	if q.fifo {
+		g := q.groups[m.groupID]
+		if g == nil {
+			g = &group{id: m.groupID, index: -1}
+			q.groups[m.groupID] = g
+		}
+		m.group = g
+		g.push(m)
+	}
+	if delay > 0 {
+		m.state = delayed
+		m.due = now.Add(delay)
+		q.timed.push(m)
+		q.delayed++
+		return
+	}
+	m.state = visible
+	if q.fifo {
+		q.refreshGroupLocked(m.group)
+	} else {
+		q.ready.push(m)
+	}
+}
+
+// refreshGroupLocked puts g in, or takes it out of, the ready-group heap
+// after its messages changed, and forgets it when it is empty.
+func (q *Queue) refreshGroupLocked(g *group) {
+	if g.len() == 0 {
+		if g.index >= 0 {
+			q.readyGroups.remove(g)
+		}
+		delete(q.groups, g.id)
+		return
+	}
+	switch ready := g.ready(); {
+	case ready && g.index < 0:
+		q.readyGroups.push(g)
+	case ready:
+		q.readyGroups.fix(g)
+	case g.index >= 0:
+		q.readyGroups.remove(g)
+	}
+}
+
+// promoteLocked makes visible every delayed or in-flight message whose
+// time has come.
+func (q *Queue) promoteLocked(now time.Time) {
+	for m := q.timed.peek(); m != nil && !m.due.After(now); m = q.timed.peek() {
+		q.timed.pop()
+		switch m.state {
+		case inFlight:
+			q.inFlight--
+			if m.group != nil {
+				m.group.inFlight--
+			}
+		case delayed:
+			q.delayed--
+		}
+		m.state = visible
+		if q.fifo {
+			q.refreshGroupLocked(m.group)
+		} else {
+			q.ready.push(m)
+		}
+	}
+}
+
+// removeLocked takes m out of the queue, whatever its state.
+func (q *Queue) removeLocked(m *message) {
+	switch m.state {
+	case inFlight:
+		q.timed.remove(m)
+		q.inFlight--
+		if m.group != nil {
+			m.group.inFlight--
+		}
+	case delayed:
+		q.timed.remove(m)
+		q.delayed--
+	case visible:
+		if !q.fifo {
+			q.ready.remove(m)
+		}
+	}
+	if g := m.group; g != nil {
+		g.remove(m)
+		q.refreshGroupLocked(g)
+		m.group = nil
+	}
+	delete(q.msgs, m.seq)
+}
+
+// Receive receives up to req.MaxMessages messages (ReceiveMessage),
+// waiting up to req.WaitTime for the first to arrive. It wakes as soon
+// as a message is sent, or becomes visible again, and returns early
+// with ctx.Err() when ctx ends. A message the queue's redrive policy
+// condemns moves to the dead-letter queue instead of being delivered.
+//
+// MaxMessages outside 0..transport.MaxBatch, WaitTime outside
+// 0..transport.MaxWaitTime and VisibilityTimeout outside
+// 0..transport.MaxVisibilityTimeout fail with transport.ErrInvalidRequest.
+func (q *Queue) Receive(ctx context.Context, req transport.ReceiveRequest) ([]transport.Message, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	switch {
+	case req.MaxMessages < 0 || req.MaxMessages > transport.MaxBatch:
+		return nil, requestError(transport.ErrInvalidRequest, "InvalidParameterValue",
+			"MaxMessages %d is not between 1 and %d", req.MaxMessages, transport.MaxBatch)
+	case req.WaitTime < 0 || req.WaitTime > transport.MaxWaitTime:
+		return nil, requestError(transport.ErrInvalidRequest, "InvalidParameterValue",
+			"WaitTime %v is not between 0 and %v", req.WaitTime, transport.MaxWaitTime)
+	case req.VisibilityTimeout < 0 || req.VisibilityTimeout > transport.MaxVisibilityTimeout:
+		return nil, requestError(transport.ErrInvalidRequest, "InvalidParameterValue",
+			"VisibilityTimeout %v is not between 0 and %v", req.VisibilityTimeout, transport.MaxVisibilityTimeout)
+	}
+	n := max(req.MaxMessages, 1)
+	vis := req.VisibilityTimeout
+	if vis == 0 {
+		vis = q.vis
+	}
+	clock := q.broker.clock
+	var deadline time.Time
+	for {
+		// Resolve the dead-letter queue before locking this one: the
+		// broker's lock is never taken under a queue's.
+		var dlq *Queue
+		if r := q.cfg.Redrive; r != nil {
+			dlq, _ = q.broker.queueByARN(q.broker.resolveARN(r.DeadLetterQueue))
+		}
+
+		q.mu.Lock()
+		if q.err != nil {
+			err := q.err
+			q.mu.Unlock()
+			return nil, err
+		}
+		now := clock.Now()
+		if deadline.IsZero() {
+			deadline = now.Add(req.WaitTime)
+		}
+		out, moved := q.takeLocked(now, n, vis, dlq)
+		var wake chan struct{}
+		var next time.Time
+		if len(out) == 0 && now.Before(deadline) {
+			if q.wake == nil {
+				q.wake = make(chan struct{})
+			}
+			wake = q.wake
+			if m := q.timed.peek(); m != nil {
+				next = m.due
+			}
+		}
+		q.mu.Unlock()
+
+		if len(moved) > 0 {
+			dlq.acceptMoved(moved)
+		}
+		if wake == nil {
+			return out, nil
+		}
+
+		wait := deadline.Sub(now)
+		if !next.IsZero() && next.Sub(now) < wait {
+			wait = next.Sub(now)
+		}
+		timeout := make(chan struct{})
+		stop := clock.AfterFunc(wait, func() { close(timeout) })
+		select {
+		case <-ctx.Done():
+			stop()
+			return nil, ctx.Err()
+		case <-wake:
+		case <-timeout:
+		}
+		stop()
+	}
+}
+
+// takeLocked receives up to n messages. Messages over the redrive limit
+// are taken out of the queue and returned in moved, for the caller to
+// hand to dlq once this queue is unlocked.
+func (q *Queue) takeLocked(now time.Time, n int, vis time.Duration, dlq *Queue) (out []transport.Message, moved []*message) {
+	q.promoteLocked(now)
+	condemned := func(m *message) bool {
+		return dlq != nil && m.receives >= q.cfg.Redrive.MaxReceiveCount
+	}
+	if !q.fifo {
+		for len(out) < n {
+			m := q.ready.pop()
+			if m == nil {
+				break
+			}
+			if condemned(m) {
+				delete(q.msgs, m.seq)
+				moved = append(moved, m)
+				continue
+			}
+			out = append(out, q.deliverLocked(m, now, vis))
+		}
+		return out, moved
+	}
+	for len(out) < n {
+		g := q.readyGroups.peek()
+		if g == nil {
+			break
+		}
+		q.readyGroups.remove(g)
+		// Take the group's visible messages from the front, in order, as
+		// SQS does before it turns to another group.
+		for i := 0; i < g.len() && len(out) < n; {
+			m := g.at(i)
+			if m.state != visible {
+				break
+			}
+			if condemned(m) {
+				g.removeAt(i)
+				m.group = nil
+				delete(q.msgs, m.seq)
+				moved = append(moved, m)
+				continue
+			}
+			out = append(out, q.deliverLocked(m, now, vis))
+			i++
+		}
+		q.refreshGroupLocked(g)
+	}
+	return out, moved
+}
+
+// deliverLocked marks a visible message, already out of the ready
+// structures, as received, and returns what the receiver gets.
+func (q *Queue) deliverLocked(m *message, now time.Time, vis time.Duration) transport.Message {
+	m.receives++
+	if m.firstReceive.IsZero() {
+		m.firstReceive = now
+	}
+	m.lastReceive = now
+	m.state = inFlight
+	m.due = now.Add(vis)
+	q.timed.push(m)
+	q.inFlight++
+	if m.group != nil {
+		m.group.inFlight++
+	}
+	return m.snapshot(receipt{queue: q.incarnation, seq: m.seq, receives: uint32(m.receives)}.String())
+}
+
+// acceptMoved appends messages moved from a source queue by its redrive
+// policy. They keep their ids, bodies, attributes, timestamps and
+// receive counts, as on SQS. If this queue is gone, they are lost.
+func (q *Queue) acceptMoved(msgs []*message) {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	if q.err != nil {
+		return
+	}
+	now := q.broker.clock.Now()
+	for _, m := range msgs {
+		q.insertLocked(m, 0, now)
+	}
+	q.notifyLocked()
+}
+
+// lookupLocked finds the message a receipt handle names. It returns
+// nil, nil for a handle this queue issued to a message that is no
+// longer in it (deleted, moved or purged).
+func (q *Queue) lookupLocked(handle string) (*message, error) {
+	r, ok := parseReceipt(handle)
+	if !ok || r.queue != q.incarnation || r.seq >= q.nextSeq || r.receives == 0 {
+		return nil, entryError(transport.ErrReceiptInvalid, "ReceiptHandleIsInvalid",
+			"the receipt handle %q is not a valid receipt handle of queue %s", handle, q.name)
+	}
+	m := q.msgs[r.seq]
+	if m == nil {
+		return nil, nil
+	}
+	if uint32(m.receives) != r.receives {
+		return nil, entryError(transport.ErrReceiptInvalid, "ReceiptHandleIsInvalid",
+			"the receipt handle %q has expired: the message was received again", handle)
+	}
+	return m, nil
+}
+
+// Delete deletes up to transport.MaxBatch received messages
+// (DeleteMessageBatch). A handle this queue never issued, or one made
+// stale by a later receive of its message, fails its entry with an error
+// wrapping transport.ErrReceiptInvalid. Deleting a message that is
+// already gone succeeds, as on SQS.
+func (q *Queue) Delete(ctx context.Context, receiptHandles []string) ([]error, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	if err := checkBatch(len(receiptHandles)); err != nil {
+		return nil, err
+	}
+	errs := make([]error, len(receiptHandles))
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	if q.err != nil {
+		return nil, q.err
+	}
+	for i, h := range receiptHandles {
+		m, err := q.lookupLocked(h)
+		if err != nil {
+			errs[i] = err
+			continue
+		}
+		if m != nil {
+			q.removeLocked(m)
+		}
+	}
+	if q.fifo {
+		// A deletion may have unblocked a group.
+		q.notifyLocked()
+	}
+	return errs, nil
+}
+
+// ChangeVisibility changes the visibility timeout of up to
+// transport.MaxBatch received messages (ChangeMessageVisibilityBatch),
+// counting the new timeout from now; zero makes a message visible at
+// once. An entry fails with an error wrapping transport.ErrReceiptInvalid
+// when its handle is not current or its message is no longer in flight,
+// and with one wrapping transport.ErrInvalidRequest when the timeout is
+// out of range or would keep the message invisible for more than
+// transport.MaxVisibilityTimeout after it was received.
+func (q *Queue) ChangeVisibility(ctx context.Context, changes []transport.VisibilityChange) ([]error, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	if err := checkBatch(len(changes)); err != nil {
+		return nil, err
+	}
+	errs := make([]error, len(changes))
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	if q.err != nil {
+		return nil, q.err
+	}
+	now := q.broker.clock.Now()
+	q.promoteLocked(now)
+	for i, c := range changes {
+		if c.Timeout < 0 || c.Timeout > transport.MaxVisibilityTimeout {
+			errs[i] = entryError(transport.ErrInvalidRequest, "InvalidParameterValue",
+				"visibility timeout %v is not between 0 and %v", c.Timeout, transport.MaxVisibilityTimeout)
+			continue
+		}
+		m, err := q.lookupLocked(c.ReceiptHandle)
+		switch {
+		case err != nil:
+			errs[i] = err
+			continue
+		case m == nil:
+			errs[i] = entryError(transport.ErrReceiptInvalid, "ReceiptHandleIsInvalid",
+				"the message of receipt handle %q is no longer in the queue", c.ReceiptHandle)
+			continue
+		case m.state != inFlight:
+			errs[i] = entryError(transport.ErrReceiptInvalid, "MessageNotInflight",
+				"the message of receipt handle %q is not in flight: its visibility timeout ended", c.ReceiptHandle)
+			continue
+		}
+		due := now.Add(c.Timeout)
+		if due.Sub(m.lastReceive) > transport.MaxVisibilityTimeout {
+			errs[i] = entryError(transport.ErrInvalidRequest, "InvalidParameterValue",
+				"the message would stay invisible more than %v after it was received", transport.MaxVisibilityTimeout)
+			continue
+		}
+		m.due = due
+		q.timed.fix(m)
+	}
+	q.promoteLocked(now)
+	q.notifyLocked()
+	return errs, nil
+}
+
+// Stats counts the queue's messages by state. It returns zero counts for
+// a queue that was deleted or whose broker was closed.
+func (q *Queue) Stats() Stats {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	q.promoteLocked(q.broker.clock.Now())
+	return Stats{
+		Visible:  len(q.msgs) - q.inFlight - q.delayed,
+		InFlight: q.inFlight,
+		Delayed:  q.delayed,
+	}
+}
+
+// Len returns the number of messages in the queue, whether visible, in
+// flight or delayed.
+func (q *Queue) Len() int {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	return len(q.msgs)
+}
+
+// Messages returns a copy of every message in the queue, in the order
+// they were sent, without receiving them: ReceiveCount says how often
+// each was received so far, and ReceiptHandle is empty. It is meant for
+// tests, such as inspecting what reached a dead-letter queue.
+func (q *Queue) Messages() []transport.Message {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	q.promoteLocked(q.broker.clock.Now())
+	all := make([]*message, 0, len(q.msgs))
+	for _, m := range q.msgs {
+		all = append(all, m)
+	}
+	slices.SortFunc(all, func(a, b *message) int {
+		switch {
+		case a.seq < b.seq:
+			return -1
+		case a.seq > b.seq:
+			return 1
+		}
+		return 0
+	})
+	out := make([]transport.Message, len(all))
+	for i, m := range all {
+		out[i] = m.snapshot("")
+	}
+	return out
+}
+
+// Purge deletes every message in the queue, in flight or not
+// (PurgeQueue). FIFO deduplication ids are still remembered. It fails
+// only when the queue was deleted or its broker closed.
+func (q *Queue) Purge() error {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	if q.err != nil {
+		return q.err
+	}
+	q.purgeLocked()
+	return nil
+}
+
+func (q *Queue) purgeLocked() {
+	clear(q.msgs)
+	q.timed.reset()
+	q.ready.reset()
+	q.readyGroups.reset()
+	clear(q.groups)
+	q.inFlight = 0
+	q.delayed = 0
+}

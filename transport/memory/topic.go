@@ -1,0 +1,443 @@
+package memory
+
+import (
+	"context"
+	"fmt"
+	"math/rand/v2"
+	"sync"
+	"time"
+
+	"github.com/sqs-mega/sqs-mega-go/transport"
+)
+
+// DefaultTopicMessageSize is the largest message a topic accepts unless
+// configured otherwise: 256 KiB, the default of SNS's MaximumMessageSize.
+const DefaultTopicMessageSize = 256 << 10
+
+// TopicConfig configures a topic created with [Broker.CreateTopic].
+type TopicConfig struct {
+	// ContentBasedDeduplication makes a FIFO topic derive a message's
+	// deduplication id from its body when the publisher gives none.
+	ContentBasedDeduplication bool
+	// MaxMessageSize is the largest message accepted, counting its
+	// attributes; zero means DefaultTopicMessageSize. From 1024 to
+	// transport.MaxBodySize.
+	MaxMessageSize int
+}
+
+// SubscriptionConfig configures a subscription made with
+// [Broker.Subscribe].
+type SubscriptionConfig struct {
+	// RawMessageDelivery delivers the published message and its
+	// attributes as they are, instead of wrapped in an SNS notification
+	// envelope.
+	RawMessageDelivery bool
+	// FilterPolicy, when not empty, is an SNS filter policy (JSON): only
+	// messages it accepts are delivered. See [Broker.Subscribe].
+	FilterPolicy string
+	// FilterPolicyScope is "MessageAttributes" (the default when empty)
+	// or "MessageBody": what FilterPolicy applies to.
+	FilterPolicyScope string
+}
+
+// Publication is a message published to a topic with [Topic.Publish].
+type Publication struct {
+	// Subject appears in the notification envelope when not empty
+	// (at most 100 printable ASCII characters).
+	Subject string
+	// Message is the message body.
+	Message    string
+	Attributes map[string]transport.Attribute
+	// GroupID and DeduplicationID are for FIFO topics, as on queues.
+	GroupID         string
+	DeduplicationID string
+}
+
+// Topic is an in-memory topic with the semantics of Amazon SNS: a
+// message published to it is delivered to every subscribed queue whose
+// filter policy accepts it, wrapped in an SNS notification envelope
+// unless the subscription asks for raw delivery. It implements
+// [transport.Sender], as PublishBatch. Topic is safe for concurrent use.
+type Topic struct {
+	broker  *Broker
+	name    string
+	arn     string
+	fifo    bool
+	cfg     TopicConfig
+	maxSize int
+
+	mu    sync.Mutex
+	err   error
+	subs  []*Subscription // replaced, never modified, so that Send can use a snapshot
+	dedup dedupCache
+	seq   uint64
+}
+
+// Subscription delivers a topic's messages to a queue. It is safe for
+// concurrent use.
+type Subscription struct {
+	arn    string
+	topic  *Topic
+	queue  *Queue
+	cfg    SubscriptionConfig
+	filter *filterPolicy
+}
+
+// ARN returns the subscription's ARN.
+func (s *Subscription) ARN() string { return s.arn }
+
+// Topic returns the subscribed topic.
+func (s *Subscription) Topic() *Topic { return s.topic }
+
+// Queue returns the subscribed queue.
+func (s *Subscription) Queue() *Queue { return s.queue }
+
+// Config returns the subscription's configuration.
+func (s *Subscription) Config() SubscriptionConfig { return s.cfg }
+
+// Unsubscribe ends the subscription. Unsubscribing twice is harmless.
+func (s *Subscription) Unsubscribe() error {
+	t := s.topic
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	for i, x := range t.subs {
+		if x == s {
+			subs := make([]*Subscription, 0, len(t.subs)-1)
+			subs = append(subs, t.subs[:i]...)
+			t.subs = append(subs, t.subs[i+1:]...)
+			break
+		}
+	}
+	return nil
+}
+
+// CreateTopic creates a topic; a name ending in ".fifo" makes a FIFO
+// topic. Creating a topic that exists with the same configuration
+// returns it. Invalid names and configurations fail with
+// transport.ErrInvalidRequest.
+func (b *Broker) CreateTopic(name string, cfg TopicConfig) (*Topic, error) {
+	fifo, err := checkName("topic", name)
+	if err != nil {
+		return nil, err
+	}
+	invalid := func(format string, args ...any) error {
+		return fmt.Errorf("memory: topic %q: %w: %s", name, transport.ErrInvalidRequest, fmt.Sprintf(format, args...))
+	}
+	if cfg.ContentBasedDeduplication && !fifo {
+		return nil, invalid("content-based deduplication needs a FIFO topic")
+	}
+	size := orDefault(cfg.MaxMessageSize, DefaultTopicMessageSize)
+	if size < 1024 || size > transport.MaxBodySize {
+		return nil, invalid("maximum message size %d is not between 1024 and %d", size, transport.MaxBodySize)
+	}
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.closed {
+		return nil, fmt.Errorf("memory: create topic %q: %w", name, transport.ErrClosed)
+	}
+	if t, ok := b.topics[name]; ok {
+		if t.cfg != cfg {
+			return nil, invalid("the topic exists with another configuration")
+		}
+		return t, nil
+	}
+	t := &Topic{broker: b, name: name, arn: topicARN(name), fifo: fifo, cfg: cfg, maxSize: size}
+	b.topics[name] = t
+	return t, nil
+}
+
+// Topic returns the topic of the given name or ARN, failing with
+// transport.ErrQueueNotFound when there is none.
+func (b *Broker) Topic(nameOrARN string) (*Topic, error) {
+	b.mu.RLock()
+	defer b.mu.RUnlock()
+	if b.closed {
+		return nil, fmt.Errorf("memory: topic %q: %w", nameOrARN, transport.ErrClosed)
+	}
+	if t := b.topicLocked(nameOrARN); t != nil {
+		return t, nil
+	}
+	return nil, fmt.Errorf("memory: topic %q: %w", nameOrARN, transport.ErrQueueNotFound)
+}
+
+func (b *Broker) topicLocked(nameOrARN string) *Topic {
+	if t, ok := b.topics[nameOrARN]; ok {
+		return t
+	}
+	prefix := topicARN("")
+	if len(nameOrARN) > len(prefix) && nameOrARN[:len(prefix)] == prefix {
+		return b.topics[nameOrARN[len(prefix):]]
+	}
+	return nil
+}
+
+// DeleteTopic deletes a topic and its subscriptions; later calls on the
+// deleted *Topic fail with transport.ErrQueueNotFound.
+func (b *Broker) DeleteTopic(nameOrARN string) error {
+	b.mu.Lock()
+	if b.closed {
+		b.mu.Unlock()
+		return fmt.Errorf("memory: delete topic %q: %w", nameOrARN, transport.ErrClosed)
+	}
+	t := b.topicLocked(nameOrARN)
+	if t == nil {
+		b.mu.Unlock()
+		return fmt.Errorf("memory: delete topic %q: %w", nameOrARN, transport.ErrQueueNotFound)
+	}
+	delete(b.topics, t.name)
+	b.mu.Unlock()
+	t.kill(fmt.Errorf("memory: topic %q was deleted: %w", t.name, transport.ErrQueueNotFound))
+	return nil
+}
+
+// Subscribe subscribes a queue to a topic. A standard topic delivers
+// only to standard queues; a FIFO topic to FIFO and standard queues.
+// Subscribing a queue again with the same configuration returns the
+// existing subscription.
+//
+// A filter policy supports the SNS operators: exact strings, numbers,
+// booleans and null; "prefix", "suffix", "equals-ignore-case",
+// "anything-but" (of values, or of a prefix or suffix), "numeric" (=, <,
+// <=, >, >=, or a range), "exists", "cidr" and "$or". In the
+// MessageAttributes scope, String and String.Array attributes are
+// strings, Number attributes numbers, and Binary attributes are ignored.
+// In the MessageBody scope, the policy nests like the body, which must
+// be a JSON object. An invalid policy fails with
+// transport.ErrInvalidRequest.
+func (b *Broker) Subscribe(t *Topic, q *Queue, cfg SubscriptionConfig) (*Subscription, error) {
+	if t == nil || q == nil || t.broker != b || q.broker != b {
+		return nil, fmt.Errorf("memory: subscribe: %w: the topic and queue must belong to this broker", transport.ErrInvalidRequest)
+	}
+	if !t.fifo && q.fifo {
+		return nil, fmt.Errorf("memory: subscribe %s to %s: %w: a standard topic cannot deliver to a FIFO queue",
+			q.name, t.name, transport.ErrInvalidRequest)
+	}
+	var filter *filterPolicy
+	switch cfg.FilterPolicyScope {
+	case "", "MessageAttributes", "MessageBody":
+	default:
+		return nil, fmt.Errorf("memory: subscribe: %w: FilterPolicyScope %q is not MessageAttributes or MessageBody",
+			transport.ErrInvalidRequest, cfg.FilterPolicyScope)
+	}
+	if cfg.FilterPolicy != "" {
+		var err error
+		if filter, err = parseFilterPolicy(cfg.FilterPolicy, cfg.FilterPolicyScope == "MessageBody"); err != nil {
+			return nil, fmt.Errorf("memory: subscribe: %w: filter policy: %w", transport.ErrInvalidRequest, err)
+		}
+	}
+	if err := q.alive(); err != nil {
+		return nil, err
+	}
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.err != nil {
+		return nil, t.err
+	}
+	for _, s := range t.subs {
+		if s.queue == q {
+			if s.cfg != cfg {
+				return nil, fmt.Errorf("memory: subscribe %s to %s: %w: already subscribed with other attributes",
+					q.name, t.name, transport.ErrInvalidRequest)
+			}
+			return s, nil
+		}
+	}
+	s := &Subscription{arn: t.arn + ":" + newUUID(), topic: t, queue: q, cfg: cfg, filter: filter}
+	subs := make([]*Subscription, 0, len(t.subs)+1)
+	t.subs = append(append(subs, t.subs...), s)
+	return s, nil
+}
+
+// Name returns the topic's name.
+func (t *Topic) Name() string { return t.name }
+
+// ARN returns the topic's ARN, in the form of an SNS topic ARN.
+func (t *Topic) ARN() string { return t.arn }
+
+// FIFO reports whether the topic is a FIFO topic.
+func (t *Topic) FIFO() bool { return t.fifo }
+
+// Subscriptions returns the topic's subscriptions.
+func (t *Topic) Subscriptions() []*Subscription {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return append([]*Subscription(nil), t.subs...)
+}
+
+func (t *Topic) kill(err error) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.err == nil {
+		t.err = err
+		t.subs = nil
+	}
+}
+
+// Send publishes up to transport.MaxBatch messages (PublishBatch), with
+// the error conventions of [Queue.Send]. A message has no delay on a
+// topic. Delivery to the subscribed queues is done when Send returns; a
+// queue that has been deleted, or that refuses the message (an envelope
+// larger than its maximum message size), misses it, as on SNS.
+func (t *Topic) Send(ctx context.Context, batch []transport.Outgoing) ([]transport.SendResult, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	if _, err := checkSendBatch(batch, t.maxSize); err != nil {
+		return nil, err
+	}
+	pubs := make([]Publication, len(batch))
+	errs := make([]error, len(batch))
+	for i, o := range batch {
+		if o.Delay != 0 {
+			errs[i] = entryError(transport.ErrInvalidRequest, "InvalidParameterValue", "topics take no delay")
+		}
+		pubs[i] = Publication{Message: o.Body, Attributes: o.Attributes, GroupID: o.GroupID, DeduplicationID: o.DeduplicationID}
+	}
+	return t.publish(ctx, pubs, errs)
+}
+
+// Publish publishes one message (Publish), which may carry a subject
+// for the notification envelope. A failure of the message alone is in
+// the result's Err, as with Send.
+func (t *Topic) Publish(ctx context.Context, p Publication) (transport.SendResult, error) {
+	if err := ctx.Err(); err != nil {
+		return transport.SendResult{}, err
+	}
+	res, err := t.publish(ctx, []Publication{p}, make([]error, 1))
+	if err != nil {
+		return transport.SendResult{}, err
+	}
+	return res[0], nil
+}
+
+// notification is a message accepted by a topic, ready for delivery.
+type notification struct {
+	Publication
+	messageID string
+	seqNum    string
+	dedupID   string
+	timestamp time.Time
+}
+
+// publish checks, deduplicates and delivers publications. errs holds
+// failures already found, one per publication.
+func (t *Topic) publish(ctx context.Context, pubs []Publication, errs []error) ([]transport.SendResult, error) {
+	results := make([]transport.SendResult, len(pubs))
+	for i, p := range pubs {
+		if errs[i] == nil {
+			errs[i] = t.check(&p)
+			pubs[i] = p
+		}
+		results[i].Err = errs[i]
+	}
+
+	t.mu.Lock()
+	if t.err != nil {
+		err := t.err
+		t.mu.Unlock()
+		return nil, err
+	}
+	now := t.broker.clock.Now()
+	var accepted []notification
+	for i, p := range pubs {
+		if errs[i] != nil {
+			continue
+		}
+		n := notification{Publication: p, messageID: newUUID(), timestamp: now}
+		if t.fifo {
+			n.dedupID = p.DeduplicationID
+			if n.dedupID == "" {
+				n.dedupID = contentDedupID(p.Message)
+			}
+			if e, dup := t.dedup.lookup(n.dedupID, now); dup {
+				results[i].MessageID, results[i].SequenceNumber = e.messageID, e.seqNum
+				continue
+			}
+			t.seq++
+			n.seqNum = sequenceNumber(t.seq)
+			t.dedup.add(n.dedupID, n.messageID, n.seqNum, now)
+		}
+		results[i].MessageID, results[i].SequenceNumber = n.messageID, n.seqNum
+		accepted = append(accepted, n)
+	}
+	subs := t.subs
+	// Deliver under the topic's lock, so that two publishes to a FIFO
+	// topic reach every queue in the order they were accepted. Queue
+	// locks are taken inside; a queue never takes a topic's lock.
+	defer t.mu.Unlock()
+	for _, s := range subs {
+		s.deliver(ctx, accepted)
+	}
+	return results, nil
+}
+
+// check checks a publication against the topic's rules.
+func (t *Topic) check(p *Publication) error {
+	if err := checkMessage(transport.Outgoing{Body: p.Message, Attributes: p.Attributes}, t.maxSize); err != nil {
+		return err
+	}
+	if len(p.Subject) > 100 {
+		return entryError(transport.ErrInvalidRequest, "InvalidParameter", "the subject is longer than 100 characters")
+	}
+	for i := 0; i < len(p.Subject); i++ {
+		if c := p.Subject[i]; c < ' ' || c > '~' {
+			return entryError(transport.ErrInvalidRequest, "InvalidParameter", "the subject may hold only printable ASCII characters")
+		}
+	}
+	if p.GroupID != "" && !validFIFOID(p.GroupID) {
+		return entryError(transport.ErrInvalidRequest, "InvalidParameter",
+			"MessageGroupId %q is not 1 to 128 ASCII letters, digits or punctuation", p.GroupID)
+	}
+	if !t.fifo {
+		if p.DeduplicationID != "" {
+			return entryError(transport.ErrInvalidRequest, "InvalidParameter", "MessageDeduplicationId is valid only on FIFO topics")
+		}
+		return nil
+	}
+	switch {
+	case p.GroupID == "":
+		return entryError(transport.ErrInvalidRequest, "InvalidParameter", "a message published to a FIFO topic needs a MessageGroupId")
+	case p.DeduplicationID != "":
+		if !validFIFOID(p.DeduplicationID) {
+			return entryError(transport.ErrInvalidRequest, "InvalidParameter",
+				"MessageDeduplicationId %q is not 1 to 128 ASCII letters, digits or punctuation", p.DeduplicationID)
+		}
+	case !t.cfg.ContentBasedDeduplication:
+		return entryError(transport.ErrInvalidRequest, "InvalidParameter",
+			"the topic should either have ContentBasedDeduplication enabled or MessageDeduplicationId provided explicitly")
+	}
+	return nil
+}
+
+// deliver sends the notifications the subscription's filter accepts to
+// its queue.
+func (s *Subscription) deliver(ctx context.Context, ns []notification) {
+	batch := make([]transport.Outgoing, 0, len(ns))
+	for _, n := range ns {
+		if s.filter != nil && !s.filter.matches(n.Message, n.Attributes) {
+			continue
+		}
+		var o transport.Outgoing
+		if s.cfg.RawMessageDelivery {
+			o = transport.Outgoing{Body: n.Message, Attributes: n.Attributes}
+		} else {
+			o = transport.Outgoing{Body: string(appendEnvelope(nil, &n, s))}
+		}
+		o.GroupID = n.GroupID
+		if s.queue.fifo {
+			o.DeduplicationID = n.dedupID
+		}
+		batch = append(batch, o)
+	}
+	if len(batch) > 0 {
+		// Enqueue entry by entry: the envelopes of a batch may together
+		// exceed what one Send carries. A refusal is a missed delivery.
+		for i := range batch {
+			_, _ = s.queue.Send(context.WithoutCancel(ctx), batch[i:i+1])
+		}
+	}
+}
+
+// signingCert is the certificate name of the notification envelopes: as
+// on AWS, one per region for a long time.
+var signingCert = fmt.Sprintf("SimpleNotificationService-%016x%016x.pem", rand.Uint64(), rand.Uint64())
