@@ -1,0 +1,193 @@
+package mega
+
+import (
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/sqs-mega/sqs-mega-go/transport"
+)
+
+// Option configures a Consumer.
+type Option func(*config) error
+
+type config struct {
+	pollers       int
+	concurrency   int
+	waitTime      time.Duration
+	visibility    time.Duration
+	backoffBase   time.Duration
+	backoffMax    time.Duration
+	grace         time.Duration
+	flushInterval time.Duration
+	deadLetter    transport.Sender
+	keepUnmatched bool
+	maxReceives   int
+	topicARNs     []string
+	logger        *slog.Logger
+}
+
+func defaults() config {
+	return config{
+		pollers:       2,
+		concurrency:   20,
+		waitTime:      transport.MaxWaitTime,
+		backoffBase:   time.Second,
+		backoffMax:    10 * time.Minute,
+		grace:         30 * time.Second,
+		flushInterval: 20 * time.Millisecond,
+		logger:        slog.Default(),
+	}
+}
+
+func invalid(format string, args ...any) error {
+	return fmt.Errorf("%w: "+format, append([]any{ErrInvalidOption}, args...)...)
+}
+
+// WithPollers sets how many goroutines receive from the queue at once
+// (default 2). Each asks for up to 10 messages per long poll.
+func WithPollers(n int) Option {
+	return func(c *config) error {
+		if n < 1 {
+			return invalid("pollers must be at least 1, not %d", n)
+		}
+		c.pollers = n
+		return nil
+	}
+}
+
+// WithConcurrency bounds the messages in flight: received and not yet
+// finished (default 20). Pollers stop receiving while it is reached. Each
+// message runs its subscribers in one goroutine.
+func WithConcurrency(n int) Option {
+	return func(c *config) error {
+		if n < 1 {
+			return invalid("concurrency must be at least 1, not %d", n)
+		}
+		c.concurrency = n
+		return nil
+	}
+}
+
+// WithWaitTime sets the long-poll wait of each receive (default and
+// maximum 20 s). Shutdown waits for polls under way, so a shorter wait
+// makes it quicker on queues that cannot abandon a poll safely.
+func WithWaitTime(d time.Duration) Option {
+	return func(c *config) error {
+		if d < 0 || d > transport.MaxWaitTime {
+			return invalid("wait time must be between 0 and %s, not %s", transport.MaxWaitTime, d)
+		}
+		c.waitTime = d
+		return nil
+	}
+}
+
+// WithVisibilityTimeout sets the visibility timeout of received messages;
+// by default it is the queue's. Handlers may run longer: a heartbeat
+// extends the visibility of messages still being processed.
+func WithVisibilityTimeout(d time.Duration) Option {
+	return func(c *config) error {
+		if d < time.Second || d > transport.MaxVisibilityTimeout {
+			return invalid("visibility timeout must be between 1s and %s, not %s", transport.MaxVisibilityTimeout, d)
+		}
+		c.visibility = d.Truncate(time.Second)
+		return nil
+	}
+}
+
+// WithBackoff sets the retry backoff: a message retried after its n-th
+// receive becomes visible again after about base·2^(n-1), at most max,
+// with jitter (defaults 1 s and 10 min).
+func WithBackoff(base, max time.Duration) Option {
+	return func(c *config) error {
+		if base <= 0 || max < base || max > transport.MaxVisibilityTimeout {
+			return invalid("backoff needs 0 < base <= max <= %s, not %s and %s", transport.MaxVisibilityTimeout, base, max)
+		}
+		c.backoffBase, c.backoffMax = base, max
+		return nil
+	}
+}
+
+// WithGracePeriod sets how long shutdown waits for handlers under way
+// (default 30 s). Their contexts are cancelled when it ends, and the
+// messages they hold are made visible again at once.
+func WithGracePeriod(d time.Duration) Option {
+	return func(c *config) error {
+		if d < 0 {
+			return invalid("grace period must not be negative, not %s", d)
+		}
+		c.grace = d
+		return nil
+	}
+}
+
+// WithFlushInterval sets how long deletes and visibility changes wait to
+// fill a batch of 10 before they are sent anyway (default 20 ms).
+func WithFlushInterval(d time.Duration) Option {
+	return func(c *config) error {
+		if d <= 0 || d > time.Second {
+			return invalid("flush interval must be in (0, 1s], not %s", d)
+		}
+		c.flushInterval = d
+		return nil
+	}
+}
+
+// WithDeadLetterQueue sets where permanent failures, invalid MEGA payloads
+// and bodies that are not MEGA messages go. By default it is the queue
+// named by the queue's redrive policy, when the transport can find it.
+func WithDeadLetterQueue(q transport.Sender) Option {
+	return func(c *config) error {
+		if q == nil {
+			return invalid("nil dead-letter queue")
+		}
+		c.deadLetter = q
+		return nil
+	}
+}
+
+// WithKeepUnmatched leaves messages that no subscriber matches in the
+// queue, for another consumer, instead of deleting them. They come back
+// when their visibility timeout ends, and end in the dead-letter queue
+// through the queue's redrive policy.
+func WithKeepUnmatched() Option {
+	return func(c *config) error {
+		c.keepUnmatched = true
+		return nil
+	}
+}
+
+// WithMaxReceives dead-letters a message on its n-th receive if it is
+// retried again, for queues without a redrive policy (0, the default, leaves
+// it to the queue).
+func WithMaxReceives(n int) Option {
+	return func(c *config) error {
+		if n < 0 {
+			return invalid("max receives must not be negative, not %d", n)
+		}
+		c.maxReceives = n
+		return nil
+	}
+}
+
+// WithTopicARNs restricts the unwrapping of SNS envelopes to these topics;
+// an envelope from another topic is treated as a data payload, since
+// anybody allowed to send to the queue can forge one.
+func WithTopicARNs(arns ...string) Option {
+	return func(c *config) error {
+		c.topicARNs = append(c.topicARNs, arns...)
+		return nil
+	}
+}
+
+// WithLogger sets the logger (default slog.Default()). Message bodies are
+// logged at debug level only.
+func WithLogger(l *slog.Logger) Option {
+	return func(c *config) error {
+		if l == nil {
+			return invalid("nil logger")
+		}
+		c.logger = l
+		return nil
+	}
+}
