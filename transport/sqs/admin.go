@@ -43,6 +43,9 @@ type QueueConfig struct {
 	MessageRetention time.Duration
 	// MaxMessageSize is the queue's MaximumMessageSize in bytes (SQS: 1 MiB).
 	MaxMessageSize int
+	// Delay postpones the delivery of every message (DelaySeconds; at most
+	// 15 minutes).
+	Delay time.Duration
 	// DeadLetter, when its target is set, is the queue's redrive policy.
 	// The target is an ARN: see [QueueARN].
 	DeadLetter RedrivePolicy
@@ -71,6 +74,12 @@ func (c QueueConfig) attributes() (map[string]string, error) {
 	}
 	if c.VisibilityTimeout > 0 {
 		set(types.QueueAttributeNameVisibilityTimeout, strconv.Itoa(int(seconds(c.VisibilityTimeout))))
+	}
+	if c.Delay < 0 || c.Delay > transport.MaxDelay {
+		return nil, fmt.Errorf("sqs: Delay %v out of range: %w", c.Delay, transport.ErrInvalidRequest)
+	}
+	if c.Delay > 0 {
+		set(types.QueueAttributeNameDelaySeconds, strconv.Itoa(int(seconds(c.Delay))))
 	}
 	if c.MessageRetention > 0 {
 		set(types.QueueAttributeNameMessageRetentionPeriod, strconv.Itoa(int(seconds(c.MessageRetention))))

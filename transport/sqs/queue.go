@@ -283,7 +283,9 @@ func packBySize(batch []transport.Outgoing, idx []int, limit int) [][]int {
 
 // Receive receives up to req.MaxMessages messages, waiting up to
 // req.WaitTime (rounded up to whole seconds, as SQS counts it) for the
-// first to arrive. It asks for every system and message attribute.
+// first to arrive. A zero WaitTime does not wait, whatever the queue's
+// ReceiveMessageWaitTimeSeconds. It asks for every system and message
+// attribute.
 //
 // Cancelling ctx aborts a long poll at once, and SQS may already have
 // taken messages for the aborted call: they stay invisible until their
@@ -304,14 +306,19 @@ func (q *Queue) Receive(ctx context.Context, req transport.ReceiveRequest) ([]tr
 	if req.VisibilityTimeout < 0 || req.VisibilityTimeout > transport.MaxVisibilityTimeout {
 		return nil, fmt.Errorf("sqs: Receive: VisibilityTimeout %v out of range [0, %v]: %w", req.VisibilityTimeout, transport.MaxVisibilityTimeout, transport.ErrInvalidRequest)
 	}
-	out, err := q.client.ReceiveMessage(ctx, &awssqs.ReceiveMessageInput{
+	in := &awssqs.ReceiveMessageInput{
 		QueueUrl:                    aws.String(q.url),
 		MaxNumberOfMessages:         int32(n),
 		WaitTimeSeconds:             seconds(req.WaitTime),
 		VisibilityTimeout:           seconds(req.VisibilityTimeout),
 		MessageSystemAttributeNames: []types.MessageSystemAttributeName{types.MessageSystemAttributeNameAll},
 		MessageAttributeNames:       []string{"All"},
-	})
+	}
+	var optFns []func(*awssqs.Options)
+	if in.WaitTimeSeconds == 0 {
+		optFns = append(optFns, withShortPoll)
+	}
+	out, err := q.client.ReceiveMessage(ctx, in, optFns...)
 	if err != nil {
 		return nil, wrapErr("ReceiveMessage", err)
 	}
@@ -437,13 +444,17 @@ func checkBatch(op string, n int) error {
 	return nil
 }
 
-// checkEntryIDs rejects a batch whose caller-given entry ids repeat, as
-// SQS would. The ids sent to SQS are the entries' positions.
+// checkEntryIDs rejects a batch whose caller-given entry ids SQS would
+// refuse: malformed or repeated. The ids sent to SQS are the entries'
+// positions, so that results map back to entries whatever the caller gave.
 func checkEntryIDs(batch []transport.Outgoing) error {
 	seen := make(map[string]bool, len(batch))
 	for _, m := range batch {
 		if m.ID == "" {
 			continue
+		}
+		if !validEntryID(m.ID) {
+			return fmt.Errorf("sqs: Send: entry id %q: want 1 to 80 letters, digits, '-' or '_': %w", m.ID, transport.ErrInvalidRequest)
 		}
 		if seen[m.ID] {
 			return fmt.Errorf("sqs: Send: entry id %q used twice: %w", m.ID, transport.ErrInvalidRequest)
@@ -451,6 +462,18 @@ func checkEntryIDs(batch []transport.Outgoing) error {
 		seen[m.ID] = true
 	}
 	return nil
+}
+
+func validEntryID(id string) bool {
+	if len(id) > 80 {
+		return false
+	}
+	for _, r := range id {
+		if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '-' || r == '_') {
+			return false
+		}
+	}
+	return id != ""
 }
 
 // seconds converts a duration to whole seconds, rounding up so that a

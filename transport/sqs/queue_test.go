@@ -430,3 +430,32 @@ func TestReceiveCancel(t *testing.T) {
 		t.Errorf("cancelled Receive returned after %v, want at once", d)
 	}
 }
+
+// A queue may set a default long-poll wait; a receive asking for no wait
+// must not get it.
+func TestReceiveWithoutWaitOnLongPollQueue(t *testing.T) {
+	t.Parallel()
+	q := newQueue(t, sqs.QueueConfig{Attributes: map[string]string{"ReceiveMessageWaitTimeSeconds": "3"}})
+	tests := []struct {
+		name    string
+		wait    time.Duration
+		atLeast time.Duration
+		atMost  time.Duration
+	}{
+		{"NoWait", 0, 0, 2 * time.Second},
+		{"OneSecond", time.Second, 750 * time.Millisecond, 2500 * time.Millisecond},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			start := time.Now()
+			msgs, err := q.Receive(t.Context(), transport.ReceiveRequest{WaitTime: tc.wait})
+			took := time.Since(start)
+			if err != nil || len(msgs) != 0 {
+				t.Fatalf("Receive on an empty queue = %v, %v", msgs, err)
+			}
+			if took < tc.atLeast || took > tc.atMost {
+				t.Errorf("Receive with WaitTime %v took %v, want %v to %v (the queue's default wait is 3s)", tc.wait, took, tc.atLeast, tc.atMost)
+			}
+		})
+	}
+}

@@ -103,6 +103,8 @@ func TestValidationBeforeNetwork(t *testing.T) {
 		{"EmptyBatch", stdURL, nil, nil, transport.ErrInvalidRequest, nil},
 		{"ElevenEntries", stdURL, nil, many(11), transport.ErrInvalidRequest, nil},
 		{"DuplicateEntryIDs", stdURL, nil, []transport.Outgoing{{ID: "a", Body: "1"}, {ID: "a", Body: "2"}}, transport.ErrInvalidRequest, nil},
+		{"MalformedEntryID", stdURL, nil, []transport.Outgoing{{ID: "no spaces!", Body: "1"}}, transport.ErrInvalidRequest, nil},
+		{"EntryIDTooLong", stdURL, nil, []transport.Outgoing{{ID: strings.Repeat("a", 81), Body: "1"}}, transport.ErrInvalidRequest, nil},
 		{"BodyTooLarge", stdURL, nil, []transport.Outgoing{{Body: strings.Repeat("x", transport.MaxBodySize+1)}}, nil, transport.ErrTooLarge},
 		{"AttributesMakeItTooLarge", stdURL, nil, []transport.Outgoing{{
 			Body:       strings.Repeat("x", transport.MaxBodySize-10),
