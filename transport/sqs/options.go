@@ -154,10 +154,10 @@ func NewClient(ctx context.Context, opts ...Option) (*awssqs.Client, error) {
 }
 
 // Dial builds a client as [NewClient] does and returns the queue at
-// queueURL through it. When no region is configured it is taken from the
-// queue URL (https://sqs.REGION.amazonaws.com/...); for a queue URL on a
-// host that is not AWS's, the endpoint defaults to the URL's scheme and
-// host and the region to us-east-1, so that
+// queueURL through it. Unless [WithRegion] says otherwise, the region is
+// the queue URL's (https://sqs.REGION.amazonaws.com/...). For a queue URL
+// on a host that is not AWS's, the endpoint defaults to the URL's scheme
+// and host, and the region, when none is configured, to us-east-1, so that
 //
 //	sqs.Dial(ctx, "http://127.0.0.1:4566/000000000000/jobs")
 //
@@ -178,9 +178,14 @@ func Dial(ctx context.Context, queueURL string, opts ...Option) (*Queue, error) 
 }
 
 func newClient(ctx context.Context, o options, queueURL string) (*awssqs.Client, error) {
+	urlEndpoint, urlRegion := endpointFromQueueURL(queueURL)
 	load := append([]func(*config.LoadOptions) error(nil), o.loadOpts...)
-	if o.region != "" {
+	switch {
+	case o.region != "":
 		load = append(load, config.WithRegion(o.region))
+	case urlRegion != "":
+		// The queue lives in its URL's region, whatever the environment says.
+		load = append(load, config.WithRegion(urlRegion))
 	}
 	if o.creds != nil {
 		load = append(load, config.WithCredentialsProvider(o.creds))
@@ -193,14 +198,8 @@ func newClient(ctx context.Context, o options, queueURL string) (*awssqs.Client,
 		return nil, fmt.Errorf("sqs: loading AWS configuration: %w", err)
 	}
 	endpoint := o.endpoint
-	urlEndpoint, urlRegion := endpointFromQueueURL(queueURL)
-	if cfg.Region == "" {
-		switch {
-		case urlRegion != "":
-			cfg.Region = urlRegion
-		case endpoint != "" || urlEndpoint != "":
-			cfg.Region = "us-east-1" // local servers need a region to sign for, any will do
-		}
+	if cfg.Region == "" && (endpoint != "" || urlEndpoint != "") {
+		cfg.Region = "us-east-1" // local servers need a region to sign for, any will do
 	}
 	return awssqs.NewFromConfig(cfg, func(co *awssqs.Options) {
 		switch {
