@@ -19,7 +19,7 @@ import (
 )
 
 // AdminAPI is the part of the SNS client that the topic administration
-// helpers use.
+// helpers use. *sns.Client implements it and is safe for concurrent use.
 type AdminAPI interface {
 	CreateTopic(ctx context.Context, in *awssns.CreateTopicInput, optFns ...func(*awssns.Options)) (*awssns.CreateTopicOutput, error)
 	DeleteTopic(ctx context.Context, in *awssns.DeleteTopicInput, optFns ...func(*awssns.Options)) (*awssns.DeleteTopicOutput, error)
@@ -31,6 +31,7 @@ var _ AdminAPI = (*awssns.Client)(nil)
 
 // QueueAPI is the part of the SQS client that [SubscribeQueue] uses to
 // read a queue's ARN and policy and to let the topic send to it.
+// *sqs.Client implements it and is safe for concurrent use.
 type QueueAPI interface {
 	GetQueueAttributes(ctx context.Context, in *awssqs.GetQueueAttributesInput, optFns ...func(*awssqs.Options)) (*awssqs.GetQueueAttributesOutput, error)
 	SetQueueAttributes(ctx context.Context, in *awssqs.SetQueueAttributesInput, optFns ...func(*awssqs.Options)) (*awssqs.SetQueueAttributesOutput, error)
@@ -38,7 +39,7 @@ type QueueAPI interface {
 
 var _ QueueAPI = (*awssqs.Client)(nil)
 
-// TopicConfig describes a topic for [CreateTopic].
+// TopicConfig describes a topic for [CreateTopic]. It is a plain value.
 type TopicConfig struct {
 	// FIFO makes a FIFO topic. Its name must end in ".fifo"; CreateTopic
 	// adds the suffix when it is missing. Only FIFO queues can subscribe
@@ -99,6 +100,7 @@ const (
 )
 
 // QueueSubscription describes the subscription of an SQS queue to a topic.
+// It is a plain value.
 type QueueSubscription struct {
 	// RawMessageDelivery delivers the published body as the SQS body, and
 	// the message attributes as SQS message attributes. Without it the
@@ -129,7 +131,8 @@ func SubscribeQueue(ctx context.Context, client AdminAPI, queues QueueAPI, topic
 	}
 	attrs := map[string]string{}
 	if sub.RawMessageDelivery {
-		// Set only when true: some servers take any value as true.
+		// Set only when true: moto takes any value given to Subscribe,
+		// "false" included, as true.
 		attrs["RawMessageDelivery"] = "true"
 	}
 	if sub.FilterPolicy != "" {

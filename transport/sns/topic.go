@@ -21,7 +21,8 @@ import (
 const MaxMessageSize = 256 << 10
 
 // API is the part of the SNS client (*sns.Client of aws-sdk-go-v2) that a
-// [Topic] uses.
+// [Topic] uses. A Topic calls it from many goroutines at once, so an
+// implementation must be safe for concurrent use, as *sns.Client is.
 type API interface {
 	Publish(ctx context.Context, in *awssns.PublishInput, optFns ...func(*awssns.Options)) (*awssns.PublishOutput, error)
 	PublishBatch(ctx context.Context, in *awssns.PublishBatchInput, optFns ...func(*awssns.Options)) (*awssns.PublishBatchOutput, error)

@@ -16,7 +16,7 @@ import (
 )
 
 // AdminAPI is the part of the SQS client that the queue administration
-// helpers use.
+// helpers use. *sqs.Client implements it and is safe for concurrent use.
 type AdminAPI interface {
 	CreateQueue(ctx context.Context, in *awssqs.CreateQueueInput, optFns ...func(*awssqs.Options)) (*awssqs.CreateQueueOutput, error)
 	DeleteQueue(ctx context.Context, in *awssqs.DeleteQueueInput, optFns ...func(*awssqs.Options)) (*awssqs.DeleteQueueOutput, error)
@@ -28,7 +28,8 @@ type AdminAPI interface {
 var _ AdminAPI = (*awssqs.Client)(nil)
 
 // QueueConfig describes a queue for [CreateQueue]. Zero fields keep the
-// SQS defaults.
+// SQS defaults. It is a plain value, read but never changed by the
+// functions it is passed to.
 type QueueConfig struct {
 	// FIFO makes a FIFO queue. Its name must end in ".fifo"; CreateQueue
 	// adds the suffix when it is missing.

@@ -160,7 +160,8 @@ func queueURLFromARN(ctx context.Context, client urlGetter, queueARN string) (st
 }
 
 // RedrivePolicy is a queue's redrive policy: after MaxReceiveCount
-// receives, SQS moves a message to the dead-letter queue.
+// receives, SQS moves a message to the dead-letter queue. It is a plain
+// value.
 type RedrivePolicy struct {
 	DeadLetterTargetARN string
 	MaxReceiveCount     int

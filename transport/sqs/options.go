@@ -15,7 +15,8 @@ import (
 )
 
 // An Option configures a [Queue] ([New], [Dial]) or the client [Dial] and
-// [NewClient] build.
+// [NewClient] build. Options are applied once, by the constructor; an
+// Option value may be reused and shared.
 type Option func(*options) error
 
 type options struct {

@@ -19,7 +19,8 @@ import (
 )
 
 // API is the part of the SQS client (*sqs.Client of aws-sdk-go-v2) that a
-// [Queue] uses.
+// [Queue] uses. A Queue calls it from many goroutines at once, so an
+// implementation must be safe for concurrent use, as *sqs.Client is.
 type API interface {
 	SendMessage(ctx context.Context, in *awssqs.SendMessageInput, optFns ...func(*awssqs.Options)) (*awssqs.SendMessageOutput, error)
 	SendMessageBatch(ctx context.Context, in *awssqs.SendMessageBatchInput, optFns ...func(*awssqs.Options)) (*awssqs.SendMessageBatchOutput, error)
