@@ -41,6 +41,9 @@ var (
 	ErrInvalidRequest = errors.New("transport: invalid request")
 	// ErrClosed: the transport was closed.
 	ErrClosed = errors.New("transport: closed")
+	// ErrThrottled: the service refused the request because of the request
+	// rate, after the client's own retries. Retrying later may succeed.
+	ErrThrottled = errors.New("transport: request throttled")
 )
 
 // Attribute is an SQS/SNS message attribute.

@@ -1,0 +1,265 @@
+package sns
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"maps"
+	"strings"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	awssns "github.com/aws/aws-sdk-go-v2/service/sns"
+	awssqs "github.com/aws/aws-sdk-go-v2/service/sqs"
+	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
+
+	"github.com/sqs-mega/sqs-mega-go/transport"
+)
+
+// AdminAPI is the part of the SNS client that the topic administration
+// helpers use. *sns.Client implements it and is safe for concurrent use.
+type AdminAPI interface {
+	CreateTopic(ctx context.Context, in *awssns.CreateTopicInput, optFns ...func(*awssns.Options)) (*awssns.CreateTopicOutput, error)
+	DeleteTopic(ctx context.Context, in *awssns.DeleteTopicInput, optFns ...func(*awssns.Options)) (*awssns.DeleteTopicOutput, error)
+	Subscribe(ctx context.Context, in *awssns.SubscribeInput, optFns ...func(*awssns.Options)) (*awssns.SubscribeOutput, error)
+	Unsubscribe(ctx context.Context, in *awssns.UnsubscribeInput, optFns ...func(*awssns.Options)) (*awssns.UnsubscribeOutput, error)
+}
+
+var _ AdminAPI = (*awssns.Client)(nil)
+
+// QueueAPI is the part of the SQS client that [SubscribeQueue] uses to
+// read a queue's ARN and policy and to let the topic send to it.
+// *sqs.Client implements it and is safe for concurrent use.
+type QueueAPI interface {
+	GetQueueAttributes(ctx context.Context, in *awssqs.GetQueueAttributesInput, optFns ...func(*awssqs.Options)) (*awssqs.GetQueueAttributesOutput, error)
+	SetQueueAttributes(ctx context.Context, in *awssqs.SetQueueAttributesInput, optFns ...func(*awssqs.Options)) (*awssqs.SetQueueAttributesOutput, error)
+}
+
+var _ QueueAPI = (*awssqs.Client)(nil)
+
+// TopicConfig describes a topic for [CreateTopic]. It is a plain value.
+type TopicConfig struct {
+	// FIFO makes a FIFO topic. Its name must end in ".fifo"; CreateTopic
+	// adds the suffix when it is missing. Only FIFO queues can subscribe
+	// to it.
+	FIFO bool
+	// ContentBasedDeduplication lets a FIFO topic deduplicate messages
+	// published without a deduplication id by a hash of their body.
+	ContentBasedDeduplication bool
+	// Attributes sets further topic attributes by their SNS names; the
+	// fields above take precedence.
+	Attributes map[string]string
+}
+
+// CreateTopic creates a topic, or returns the ARN of the topic of that name
+// if it exists with the same attributes, and returns its ARN.
+func CreateTopic(ctx context.Context, client AdminAPI, name string, cfg TopicConfig) (string, error) {
+	if cfg.FIFO && !strings.HasSuffix(name, ".fifo") {
+		name += ".fifo"
+	}
+	if !cfg.FIFO && strings.HasSuffix(name, ".fifo") {
+		return "", fmt.Errorf("sns: CreateTopic: %q ends in .fifo but TopicConfig.FIFO is false: %w", name, transport.ErrInvalidRequest)
+	}
+	if cfg.ContentBasedDeduplication && !cfg.FIFO {
+		return "", fmt.Errorf("sns: ContentBasedDeduplication needs a FIFO topic: %w", transport.ErrInvalidRequest)
+	}
+	attrs := maps.Clone(cfg.Attributes)
+	if attrs == nil {
+		attrs = make(map[string]string)
+	}
+	if cfg.FIFO {
+		attrs["FifoTopic"] = "true"
+	}
+	if cfg.ContentBasedDeduplication {
+		attrs["ContentBasedDeduplication"] = "true"
+	}
+	out, err := client.CreateTopic(ctx, &awssns.CreateTopicInput{Name: aws.String(name), Attributes: attrs})
+	if err != nil {
+		return "", wrapErr("CreateTopic", err)
+	}
+	return aws.ToString(out.TopicArn), nil
+}
+
+// DeleteTopic deletes a topic and its subscriptions. SNS reports no error
+// for a topic that does not exist.
+func DeleteTopic(ctx context.Context, client AdminAPI, topicARN string) error {
+	_, err := client.DeleteTopic(ctx, &awssns.DeleteTopicInput{TopicArn: aws.String(topicARN)})
+	return wrapErr("DeleteTopic", err)
+}
+
+// Values of [QueueSubscription.FilterPolicyScope].
+const (
+	// FilterMessageAttributes applies the filter policy to the message
+	// attributes (the SNS default).
+	FilterMessageAttributes = "MessageAttributes"
+	// FilterMessageBody applies the filter policy to the message body,
+	// which must then be JSON.
+	FilterMessageBody = "MessageBody"
+)
+
+// QueueSubscription describes the subscription of an SQS queue to a topic.
+// It is a plain value.
+type QueueSubscription struct {
+	// RawMessageDelivery delivers the published body as the SQS body, and
+	// the message attributes as SQS message attributes. Without it the
+	// queue receives the SNS envelope: a JSON document with Type,
+	// MessageId, TopicArn, Timestamp, Message (the published body) and
+	// MessageAttributes.
+	RawMessageDelivery bool
+	// FilterPolicy, a JSON document, selects the messages delivered; empty
+	// means all.
+	FilterPolicy string
+	// FilterPolicyScope is FilterMessageAttributes (default) or
+	// FilterMessageBody.
+	FilterPolicyScope string
+}
+
+// SubscribeQueue subscribes the SQS queue at queueURL to a topic and
+// returns the subscription's ARN. It first adds to the queue's access
+// policy a statement that lets the topic send to the queue (which AWS
+// requires and local servers ignore); statements already there are kept.
+// It reads, changes and writes the policy: do not subscribe one queue to
+// several topics concurrently.
+//
+// queues is an SQS client (*sqs.Client of aws-sdk-go-v2) for the queue's
+// account and region.
+func SubscribeQueue(ctx context.Context, client AdminAPI, queues QueueAPI, topicARN, queueURL string, sub QueueSubscription) (string, error) {
+	if _, err := parseTopicARN(topicARN); err != nil {
+		return "", err
+	}
+	attrs := map[string]string{}
+	if sub.RawMessageDelivery {
+		// Set only when true: moto takes any value given to Subscribe,
+		// "false" included, as true.
+		attrs["RawMessageDelivery"] = "true"
+	}
+	if sub.FilterPolicy != "" {
+		if !json.Valid([]byte(sub.FilterPolicy)) {
+			return "", fmt.Errorf("sns: FilterPolicy is not JSON: %w", transport.ErrInvalidRequest)
+		}
+		attrs["FilterPolicy"] = sub.FilterPolicy
+	}
+	switch sub.FilterPolicyScope {
+	case "":
+	case FilterMessageAttributes, FilterMessageBody:
+		if sub.FilterPolicy == "" {
+			return "", fmt.Errorf("sns: FilterPolicyScope without a FilterPolicy: %w", transport.ErrInvalidRequest)
+		}
+		attrs["FilterPolicyScope"] = sub.FilterPolicyScope
+	default:
+		return "", fmt.Errorf("sns: FilterPolicyScope %q: want %q or %q: %w", sub.FilterPolicyScope, FilterMessageAttributes, FilterMessageBody, transport.ErrInvalidRequest)
+	}
+
+	queueARN, err := allowTopic(ctx, queues, queueURL, topicARN)
+	if err != nil {
+		return "", err
+	}
+	out, err := client.Subscribe(ctx, &awssns.SubscribeInput{
+		TopicArn:              aws.String(topicARN),
+		Protocol:              aws.String("sqs"),
+		Endpoint:              aws.String(queueARN),
+		Attributes:            attrs,
+		ReturnSubscriptionArn: true,
+	})
+	if err != nil {
+		return "", wrapErr("Subscribe", err)
+	}
+	return aws.ToString(out.SubscriptionArn), nil
+}
+
+// Unsubscribe deletes a subscription.
+func Unsubscribe(ctx context.Context, client AdminAPI, subscriptionARN string) error {
+	_, err := client.Unsubscribe(ctx, &awssns.UnsubscribeInput{SubscriptionArn: aws.String(subscriptionARN)})
+	return wrapErr("Unsubscribe", err)
+}
+
+// allowTopic adds to the queue's policy a statement allowing the topic to
+// send to it, unless one is there already, and returns the queue's ARN.
+func allowTopic(ctx context.Context, queues QueueAPI, queueURL, topicARN string) (string, error) {
+	out, err := queues.GetQueueAttributes(ctx, &awssqs.GetQueueAttributesInput{
+		QueueUrl:       aws.String(queueURL),
+		AttributeNames: []sqstypes.QueueAttributeName{sqstypes.QueueAttributeNameQueueArn, sqstypes.QueueAttributeNamePolicy},
+	})
+	if err != nil {
+		return "", wrapQueueErr("GetQueueAttributes", err)
+	}
+	queueARN := out.Attributes[string(sqstypes.QueueAttributeNameQueueArn)]
+	if queueARN == "" {
+		return "", fmt.Errorf("sns: GetQueueAttributes returned no QueueArn for %s", queueURL)
+	}
+	policy, changed, err := addTopicStatement(out.Attributes[string(sqstypes.QueueAttributeNamePolicy)], queueARN, topicARN)
+	if err != nil || !changed {
+		return queueARN, err
+	}
+	_, err = queues.SetQueueAttributes(ctx, &awssqs.SetQueueAttributesInput{
+		QueueUrl:   aws.String(queueURL),
+		Attributes: map[string]string{string(sqstypes.QueueAttributeNamePolicy): policy},
+	})
+	if err != nil {
+		return "", wrapQueueErr("SetQueueAttributes", err)
+	}
+	return queueARN, nil
+}
+
+// wrapQueueErr wraps an error of the SQS client, recognising a missing
+// queue.
+func wrapQueueErr(op string, err error) error {
+	var notFound *sqstypes.QueueDoesNotExist
+	if errors.As(err, &notFound) {
+		return fmt.Errorf("sns: %s: %w: %w", op, transport.ErrQueueNotFound, err)
+	}
+	return fmt.Errorf("sns: %s: %w", op, err)
+}
+
+// addTopicStatement returns the queue policy with a statement that lets
+// the topic send to the queue, and whether it had to be added. Other
+// statements and fields are kept as they are.
+func addTopicStatement(policy, queueARN, topicARN string) (string, bool, error) {
+	sum := sha256.Sum256([]byte(topicARN))
+	sid := "MegaAllowTopic" + hex.EncodeToString(sum[:8])
+
+	doc := map[string]json.RawMessage{}
+	if policy != "" {
+		if err := json.Unmarshal([]byte(policy), &doc); err != nil {
+			return "", false, fmt.Errorf("sns: the queue's policy is not a JSON object: %w", err)
+		}
+	}
+	var statements []json.RawMessage
+	if raw, ok := doc["Statement"]; ok {
+		// A single statement may stand alone, without an array.
+		if err := json.Unmarshal(raw, &statements); err != nil {
+			statements = []json.RawMessage{raw}
+		}
+	}
+	for _, st := range statements {
+		var s struct{ Sid string }
+		if json.Unmarshal(st, &s) == nil && s.Sid == sid {
+			return policy, false, nil
+		}
+	}
+	st, err := json.Marshal(map[string]any{
+		"Sid":       sid,
+		"Effect":    "Allow",
+		"Principal": map[string]string{"Service": "sns.amazonaws.com"},
+		"Action":    "sqs:SendMessage",
+		"Resource":  queueARN,
+		"Condition": map[string]any{"ArnEquals": map[string]string{"aws:SourceArn": topicARN}},
+	})
+	if err != nil {
+		return "", false, err
+	}
+	statements = append(statements, st)
+	if doc["Statement"], err = json.Marshal(statements); err != nil {
+		return "", false, err
+	}
+	if _, ok := doc["Version"]; !ok {
+		doc["Version"] = json.RawMessage(`"2012-10-17"`)
+	}
+	b, err := json.Marshal(doc)
+	if err != nil {
+		return "", false, err
+	}
+	return string(b), true, nil
+}

@@ -1,0 +1,306 @@
+package sns
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/aws/arn"
+	awssns "github.com/aws/aws-sdk-go-v2/service/sns"
+	"github.com/aws/aws-sdk-go-v2/service/sns/types"
+
+	"github.com/sqs-mega/sqs-mega-go/transport"
+)
+
+// MaxMessageSize is the largest message SNS publishes: 256 KiB, counting
+// the body and the names, types and values of its message attributes. It
+// is also the limit of a whole PublishBatch request.
+const MaxMessageSize = 256 << 10
+
+// API is the part of the SNS client (*sns.Client of aws-sdk-go-v2) that a
+// [Topic] uses. A Topic calls it from many goroutines at once, so an
+// implementation must be safe for concurrent use, as *sns.Client is.
+type API interface {
+	Publish(ctx context.Context, in *awssns.PublishInput, optFns ...func(*awssns.Options)) (*awssns.PublishOutput, error)
+	PublishBatch(ctx context.Context, in *awssns.PublishBatchInput, optFns ...func(*awssns.Options)) (*awssns.PublishBatchOutput, error)
+}
+
+var _ API = (*awssns.Client)(nil)
+
+// Topic is an Amazon SNS topic seen as a [transport.Sender]: what is sent
+// to it is delivered to every subscription, SQS queues among them.
+//
+// A Topic is safe for concurrent use. It holds no resources of its own:
+// there is nothing to close.
+type Topic struct {
+	client  API
+	arn     string
+	fifo    bool
+	maxSize int
+}
+
+var _ transport.Sender = (*Topic)(nil)
+
+// New returns the topic with the given ARN, reached through client. It
+// makes no request. A topic whose name ends in ".fifo" is a FIFO topic.
+//
+// Options that build a client ([WithEndpoint], [WithRegion],
+// [WithCredentials], [WithRetryer], [WithConfigOptions]) belong to [Dial]
+// and are rejected here.
+func New(client API, topicARN string, opts ...Option) (*Topic, error) {
+	if client == nil {
+		return nil, errors.New("sns: New: nil client")
+	}
+	o, err := buildOptions(opts)
+	if err != nil {
+		return nil, err
+	}
+	if o.dialOnly != "" {
+		return nil, fmt.Errorf("sns: New: %s configures the client and applies to Dial only", o.dialOnly)
+	}
+	return newTopic(client, topicARN, o)
+}
+
+func newTopic(client API, topicARN string, o options) (*Topic, error) {
+	a, err := parseTopicARN(topicARN)
+	if err != nil {
+		return nil, err
+	}
+	t := &Topic{client: client, arn: topicARN, fifo: strings.HasSuffix(a.Resource, ".fifo"), maxSize: MaxMessageSize}
+	if o.maxSize > 0 {
+		t.maxSize = o.maxSize
+	}
+	return t, nil
+}
+
+func parseTopicARN(topicARN string) (arn.ARN, error) {
+	a, err := arn.Parse(topicARN)
+	if err != nil || a.Service != "sns" || a.Resource == "" || strings.ContainsAny(a.Resource, ":/") {
+		return arn.ARN{}, fmt.Errorf("sns: %q is not a topic ARN (want arn:aws:sns:REGION:ACCOUNT:NAME): %w", topicARN, transport.ErrInvalidRequest)
+	}
+	return a, nil
+}
+
+// ARN returns the topic's ARN.
+func (t *Topic) ARN() string { return t.arn }
+
+// FIFO reports whether the topic is a FIFO topic.
+func (t *Topic) FIFO() bool { return t.fifo }
+
+// Send publishes up to [transport.MaxBatch] messages: with Publish for one,
+// PublishBatch for more. Entries are checked before any request: one
+// larger than [MaxMessageSize] (or the limit set with
+// [WithMaxMessageSize]) fails with [transport.ErrTooLarge]; a delay (SNS
+// has none), too many attributes or, on a FIFO topic, a missing group id
+// with [transport.ErrInvalidRequest]. The other entries are still sent, in
+// as many requests as the 256 KiB limit of a batch needs; results keep the
+// order of the entries.
+//
+// A successful result means SNS accepted the message, not that any
+// subscriber received it.
+func (t *Topic) Send(ctx context.Context, batch []transport.Outgoing) ([]transport.SendResult, error) {
+	if n := len(batch); n < 1 || n > transport.MaxBatch {
+		return nil, fmt.Errorf("sns: Send: %d entries, want 1 to %d: %w", n, transport.MaxBatch, transport.ErrInvalidRequest)
+	}
+	if err := checkEntryIDs(batch); err != nil {
+		return nil, err
+	}
+	results := make([]transport.SendResult, len(batch))
+	var valid []int
+	for i, m := range batch {
+		if err := t.checkOutgoing(m); err != nil {
+			results[i].Err = err
+			continue
+		}
+		valid = append(valid, i)
+	}
+	if len(valid) == 0 {
+		return results, nil
+	}
+	if len(batch) == 1 {
+		m := batch[0]
+		out, err := t.client.Publish(ctx, &awssns.PublishInput{
+			TopicArn:               aws.String(t.arn),
+			Message:                aws.String(m.Body),
+			MessageAttributes:      toSNSAttributes(m.Attributes),
+			MessageGroupId:         optString(m.GroupID),
+			MessageDeduplicationId: optString(m.DeduplicationID),
+		})
+		if err != nil {
+			return nil, wrapErr("Publish", err)
+		}
+		results[0].MessageID = aws.ToString(out.MessageId)
+		results[0].SequenceNumber = aws.ToString(out.SequenceNumber)
+		return results, nil
+	}
+	var firstErr error
+	sentSome := false
+	for _, chunk := range packBySize(batch, valid, MaxMessageSize) {
+		err := t.publishBatch(ctx, batch, chunk, results)
+		if err == nil {
+			sentSome = true
+			continue
+		}
+		if firstErr == nil {
+			firstErr = err
+		}
+		for _, i := range chunk {
+			results[i].Err = err
+		}
+	}
+	if !sentSome && firstErr != nil {
+		return nil, firstErr // no request went through: the call failed as a whole
+	}
+	return results, nil
+}
+
+func (t *Topic) publishBatch(ctx context.Context, batch []transport.Outgoing, chunk []int, results []transport.SendResult) error {
+	in := &awssns.PublishBatchInput{TopicArn: aws.String(t.arn)}
+	for _, i := range chunk {
+		m := batch[i]
+		in.PublishBatchRequestEntries = append(in.PublishBatchRequestEntries, types.PublishBatchRequestEntry{
+			Id:                     aws.String(strconv.Itoa(i)),
+			Message:                aws.String(m.Body),
+			MessageAttributes:      toSNSAttributes(m.Attributes),
+			MessageGroupId:         optString(m.GroupID),
+			MessageDeduplicationId: optString(m.DeduplicationID),
+		})
+	}
+	out, err := t.client.PublishBatch(ctx, in)
+	if err != nil {
+		return wrapErr("PublishBatch", err)
+	}
+	seen := make(map[int]bool, len(chunk))
+	for _, e := range out.Successful {
+		if i, ok := entryIndex(e.Id, chunk); ok {
+			seen[i] = true
+			results[i].MessageID = aws.ToString(e.MessageId)
+			results[i].SequenceNumber = aws.ToString(e.SequenceNumber)
+		}
+	}
+	for _, e := range out.Failed {
+		if i, ok := entryIndex(e.Id, chunk); ok {
+			seen[i] = true
+			results[i].Err = entryErr(aws.ToString(e.Code), aws.ToString(e.Message), e.SenderFault)
+		}
+	}
+	for _, i := range chunk {
+		if !seen[i] {
+			results[i].Err = fmt.Errorf("sns: PublishBatch: no result for entry %d", i)
+		}
+	}
+	return nil
+}
+
+func (t *Topic) checkOutgoing(m transport.Outgoing) error {
+	if size := m.Size(); size > t.maxSize {
+		return fmt.Errorf("sns: message of %d bytes exceeds the limit of %d bytes: %w", size, t.maxSize, transport.ErrTooLarge)
+	}
+	if len(m.Attributes) > transport.MaxAttributes {
+		// SNS itself takes more, but an SQS subscriber cannot receive them.
+		return fmt.Errorf("sns: %d message attributes, at most %d allowed: %w", len(m.Attributes), transport.MaxAttributes, transport.ErrInvalidRequest)
+	}
+	if m.Delay != 0 {
+		return fmt.Errorf("sns: SNS has no delivery delay (give the subscribed queue one): %w", transport.ErrInvalidRequest)
+	}
+	if t.fifo && m.GroupID == "" {
+		return fmt.Errorf("sns: a message to a FIFO topic needs a group id: %w", transport.ErrInvalidRequest)
+	}
+	return nil
+}
+
+// checkEntryIDs rejects malformed or repeated caller-given entry ids. The
+// ids sent to SNS are the entries' positions.
+func checkEntryIDs(batch []transport.Outgoing) error {
+	seen := make(map[string]bool, len(batch))
+	for _, m := range batch {
+		if m.ID == "" {
+			continue
+		}
+		if !validEntryID(m.ID) {
+			return fmt.Errorf("sns: Send: entry id %q: want 1 to 80 letters, digits, '-' or '_': %w", m.ID, transport.ErrInvalidRequest)
+		}
+		if seen[m.ID] {
+			return fmt.Errorf("sns: Send: entry id %q used twice: %w", m.ID, transport.ErrInvalidRequest)
+		}
+		seen[m.ID] = true
+	}
+	return nil
+}
+
+func validEntryID(id string) bool {
+	if id == "" || len(id) > 80 {
+		return false
+	}
+	for _, r := range id {
+		if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '-' || r == '_') {
+			return false
+		}
+	}
+	return true
+}
+
+// packBySize splits the entries idx of batch into consecutive groups whose
+// sizes add up to at most limit.
+func packBySize(batch []transport.Outgoing, idx []int, limit int) [][]int {
+	var (
+		chunks [][]int
+		cur    []int
+		total  int
+	)
+	for _, i := range idx {
+		size := batch[i].Size()
+		if len(cur) > 0 && total+size > limit {
+			chunks = append(chunks, cur)
+			cur, total = nil, 0
+		}
+		cur = append(cur, i)
+		total += size
+	}
+	if len(cur) > 0 {
+		chunks = append(chunks, cur)
+	}
+	return chunks
+}
+
+// entryIndex maps a batch entry id back to the caller's index, accepting
+// only the indices that were sent.
+func entryIndex(id *string, sent []int) (int, bool) {
+	i, err := strconv.Atoi(aws.ToString(id))
+	if err != nil {
+		return 0, false
+	}
+	for _, s := range sent {
+		if s == i {
+			return i, true
+		}
+	}
+	return 0, false
+}
+
+func optString(s string) *string {
+	if s == "" {
+		return nil
+	}
+	return aws.String(s)
+}
+
+func toSNSAttributes(attrs map[string]transport.Attribute) map[string]types.MessageAttributeValue {
+	if len(attrs) == 0 {
+		return nil
+	}
+	out := make(map[string]types.MessageAttributeValue, len(attrs))
+	for k, a := range attrs {
+		v := types.MessageAttributeValue{DataType: aws.String(a.DataType)}
+		if strings.HasPrefix(a.DataType, "Binary") {
+			v.BinaryValue = a.BinaryValue
+		} else {
+			v.StringValue = aws.String(a.StringValue)
+		}
+		out[k] = v
+	}
+	return out
+}
