@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Runs the whole test suite: formatting, vet, and every test with the race
-# detector.
+# detector, the integration tests against a local moto_server (SQS/SNS
+# compatible) that scripts/with-moto starts on 127.0.0.1 and stops after.
 set -euo pipefail
 cd "$(dirname "$0")"
 
@@ -13,5 +14,5 @@ fi
 echo "== go vet"
 go vet ./...
 
-echo "== go test -race"
-go test -race -count=1 ./...
+echo "== go test -race (with moto_server on 127.0.0.1)"
+scripts/with-moto go test -race -count=1 ./...
