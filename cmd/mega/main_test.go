@@ -13,7 +13,7 @@ import (
 
 // mega runs the command line with stdin and returns its exit code and
 // outputs.
-func mega(t testing.TB, stdin string, args ...string) (code int, stdout, stderr string) {
+func runCLI(t testing.TB, stdin string, args ...string) (code int, stdout, stderr string) {
 	t.Helper()
 	var out, errb bytes.Buffer
 	code = run(context.Background(), &env{stdin: strings.NewReader(stdin), stdout: &out, stderr: &errb}, args)
@@ -45,7 +45,7 @@ func TestDecodeCommandVectors(t *testing.T) {
 				}
 				args, stdin = append(args, f), ""
 			}
-			code, out, errs := mega(t, stdin, args...)
+			code, out, errs := runCLI(t, stdin, args...)
 			want := v["expected"].(map[string]any)
 			got, err := vectors.Unmarshal([]byte(out))
 			if err != nil || strings.Count(out, "\n") != 1 {
@@ -85,7 +85,7 @@ func TestUsage(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(strings.Join(tt.args, " "), func(t *testing.T) {
-			code, out, errs := mega(t, "", tt.args...)
+			code, out, errs := runCLI(t, "", tt.args...)
 			if code != tt.code || !strings.Contains(out+errs, tt.out) {
 				t.Errorf("exit %d, output %q %q; want exit %d mentioning %q", code, out, errs, tt.code, tt.out)
 			}
@@ -114,7 +114,7 @@ func TestDecodeCommandEncodeVectors(t *testing.T) {
 				bodies["python"] = pb
 			}
 			for who, b := range bodies {
-				code, out, errs := mega(t, b, "decode")
+				code, out, errs := runCLI(t, b, "decode")
 				got, err := vectors.Unmarshal([]byte(out))
 				if code != exitOK || err != nil {
 					t.Fatalf("%s body: exit %d, %v, stderr %s", who, code, err, errs)

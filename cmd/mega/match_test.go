@@ -30,7 +30,7 @@ func TestMatchCommandValueVectors(t *testing.T) {
 		t.Run(v["id"].(string), func(t *testing.T) {
 			pattern := `{"v": ` + mustJSON(t, v["pattern"]) + `}`
 			body := `{"v": ` + mustJSON(t, v["input"]) + `}`
-			code, out, errs := mega(t, body, "match", "-p", pattern)
+			code, out, errs := runCLI(t, body, "match", "-p", pattern)
 			checkMatch(t, v, code, out, errs)
 		})
 	}
@@ -54,7 +54,7 @@ func TestMatchCommandEventVectors(t *testing.T) {
 			if err := os.WriteFile(pf, []byte(mustJSON(t, v["pattern"])), 0o600); err != nil {
 				t.Fatal(err)
 			}
-			code, out, errs := mega(t, "", "match", "-p", "@"+pf, f)
+			code, out, errs := runCLI(t, "", "match", "-p", "@"+pf, f)
 			checkMatch(t, v, code, out, errs)
 		})
 	}
@@ -111,7 +111,7 @@ func TestMatchCommandStatuses(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			code, out, errs := mega(t, "", append([]string{"match"}, tt.args...)...)
+			code, out, errs := runCLI(t, "", append([]string{"match"}, tt.args...)...)
 			if code != tt.code || out != tt.out {
 				t.Errorf("exit %d, output %q (stderr %q); want exit %d, %q", code, out, errs, tt.code, tt.out)
 			}
@@ -120,7 +120,7 @@ func TestMatchCommandStatuses(t *testing.T) {
 }
 
 func TestMatchCommandSNSPolicy(t *testing.T) {
-	code, out, errs := mega(t, "", "match", "--sns-policy", "-p", `{"name": "user:updated", "domain": {"$prefix": "us"}, "timestamp": {"$gt": {"$datetime": "2020-01-01"}}}`)
+	code, out, errs := runCLI(t, "", "match", "--sns-policy", "-p", `{"name": "user:updated", "domain": {"$prefix": "us"}, "timestamp": {"$gt": {"$datetime": "2020-01-01"}}}`)
 	if code != exitOK {
 		t.Fatalf("exit %d: %s", code, errs)
 	}
@@ -140,7 +140,7 @@ func TestMatchCommandSNSPolicy(t *testing.T) {
 	if len(f.Residual) != 1 || f.Residual[0].Key != "timestamp" {
 		t.Errorf("residual %+v; want the timestamp left to the client", f.Residual)
 	}
-	if code, _, _ := mega(t, "", "match", "--sns-policy", "-p", `{"name": {"$gt": "x"}}`); code != exitUsage {
+	if code, _, _ := runCLI(t, "", "match", "--sns-policy", "-p", `{"name": {"$gt": "x"}}`); code != exitUsage {
 		t.Errorf("invalid pattern: exit %d, want 2", code)
 	}
 }
