@@ -171,7 +171,7 @@ func (c *Consumer) Run(ctx context.Context) error {
 	// Polls are abandoned at shutdown only where that loses nothing.
 	pollCtx, pollStop := context.WithCancel(hard)
 	defer pollStop()
-	if cs, ok := c.queue.(interface{ CancelSafe() bool }); !ok || !cs.CancelSafe() {
+	if cs, ok := c.queue.(transport.CancelSafe); !ok || !cs.CancelSafe() {
 		pollCtx = hard
 	}
 	var pollers, handlers sync.WaitGroup

@@ -605,3 +605,52 @@ func TestSubscribeRejectsInvalidSubscribers(t *testing.T) {
 		t.Errorf("concurrency 0: %v", err)
 	}
 }
+
+// pollSignal is a queue that is not cancel-safe (it hides the memory
+// queue's CancelSafe) and says when a receive starts.
+type pollSignal struct {
+	transport.Queue
+	started chan struct{}
+}
+
+func (p pollSignal) Receive(ctx context.Context, req transport.ReceiveRequest) ([]transport.Message, error) {
+	select {
+	case p.started <- struct{}{}:
+	default:
+	}
+	return p.Queue.Receive(ctx, req)
+}
+
+func TestShutdownFinishesALongPollAndReleasesWhatItBrought(t *testing.T) {
+	f := newFixture(t, "longpoll", memory.QueueConfig{VisibilityTimeout: time.Hour})
+	q := pollSignal{Queue: f.queue, started: make(chan struct{}, 1)}
+	var handled atomic.Int32
+	c, err := mega.NewConsumer(q, mega.WithLogger(quiet), mega.WithPollers(1), mega.WithWaitTime(5*time.Second))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Subscribe(mega.Subscriber{Event: match.Event{}, Process: func(context.Context, *mega.Message) error {
+		handled.Add(1)
+		return nil
+	}}); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- c.Run(ctx) }()
+	<-q.started // a long poll is under way on an empty queue
+	cancel()
+	f.publish(seedEvent("1")) // arrives during the poll, after shutdown began
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	if n := handled.Load(); n != 0 {
+		t.Errorf("%d messages handled after shutdown began", n)
+	}
+	if st := f.queue.Stats(); st.Visible != 1 {
+		t.Errorf("queue %+v: the message the last poll brought should be visible again at once", st)
+	}
+	if s := c.Stats(); s.Received != 1 || s.Released != 1 {
+		t.Errorf("stats %+v", s)
+	}
+}

@@ -211,3 +211,13 @@ type Describer interface {
 type DeadLetterFinder interface {
 	DeadLetterQueue(ctx context.Context) (Queue, error)
 }
+
+// CancelSafe is implemented by queues whose Receive never takes a message
+// when its context is cancelled: a cancelled Receive returns ctx.Err()
+// with nothing taken, or returns what it took with a nil error. Consumers
+// can then abandon a long poll at shutdown instead of waiting for it.
+// (Over HTTP, a cancelled request may have taken messages that the
+// client never sees, so the SQS transport is not cancel-safe.)
+type CancelSafe interface {
+	CancelSafe() bool
+}
