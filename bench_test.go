@@ -1,0 +1,104 @@
+package mega_test
+
+import (
+	"context"
+	"fmt"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	mega "github.com/sqs-mega/sqs-mega-go"
+	"github.com/sqs-mega/sqs-mega-go/match"
+	"github.com/sqs-mega/sqs-mega-go/transport"
+	"github.com/sqs-mega/sqs-mega-go/transport/memory"
+)
+
+// counting counts the requests a consumer and a publisher make, by API.
+type counting struct {
+	transport.Queue
+	send, receive, del, change atomic.Int64
+}
+
+func (c *counting) Send(ctx context.Context, b []transport.Outgoing) ([]transport.SendResult, error) {
+	c.send.Add(1)
+	return c.Queue.Send(ctx, b)
+}
+
+func (c *counting) Receive(ctx context.Context, r transport.ReceiveRequest) ([]transport.Message, error) {
+	c.receive.Add(1)
+	return c.Queue.Receive(ctx, r)
+}
+
+func (c *counting) Delete(ctx context.Context, h []string) ([]error, error) {
+	c.del.Add(1)
+	return c.Queue.Delete(ctx, h)
+}
+
+func (c *counting) ChangeVisibility(ctx context.Context, v []transport.VisibilityChange) ([]error, error) {
+	c.change.Add(1)
+	return c.Queue.ChangeVisibility(ctx, v)
+}
+
+func (c *counting) CancelSafe() bool { return true }
+
+// BenchmarkPipeline publishes b.N events in batches and consumes them with
+// a no-op subscriber on the memory transport, reporting messages per second
+// and SQS requests per message (send, receive, delete) at saturation.
+func BenchmarkPipeline(b *testing.B) {
+	for _, handler := range []time.Duration{0, 5 * time.Millisecond} {
+		b.Run(fmt.Sprintf("handler=%s", handler), func(b *testing.B) {
+			broker := memory.New()
+			defer broker.Close()
+			mq, err := broker.CreateQueue("bench", memory.QueueConfig{})
+			if err != nil {
+				b.Fatal(err)
+			}
+			q := &counting{Queue: mq}
+			pub, err := mega.NewPublisher(q, mega.WithPublisherLogger(quiet))
+			if err != nil {
+				b.Fatal(err)
+			}
+			entries := make([]mega.Entry, 0, 100)
+			c, err := mega.NewConsumer(q, mega.WithLogger(quiet), mega.WithConcurrency(100), mega.WithPollers(4))
+			if err != nil {
+				b.Fatal(err)
+			}
+			if err := c.Subscribe(mega.Subscriber{Event: match.Event{"domain": "user"}, Process: func(context.Context, *mega.Message) error {
+				if handler > 0 {
+					time.Sleep(handler)
+				}
+				return nil
+			}}); err != nil {
+				b.Fatal(err)
+			}
+			ctx, cancel := context.WithCancel(context.Background())
+			done := make(chan error, 1)
+			b.ReportAllocs()
+			b.ResetTimer()
+			go func() { done <- c.Run(ctx) }()
+			for sent := 0; sent < b.N; {
+				entries = entries[:0]
+				for ; len(entries) < cap(entries) && sent < b.N; sent++ {
+					entries = append(entries, mega.Entry{Payload: seedEvent(fmt.Sprint(sent))})
+				}
+				if _, err := pub.PublishBatch(ctx, entries); err != nil {
+					b.Fatal(err)
+				}
+			}
+			for c.Stats().Deleted < int64(b.N) {
+				time.Sleep(time.Millisecond)
+			}
+			b.StopTimer()
+			cancel()
+			if err := <-done; err != nil {
+				b.Fatal(err)
+			}
+			n := float64(b.N)
+			b.ReportMetric(n/b.Elapsed().Seconds(), "msgs/s")
+			b.ReportMetric(float64(q.send.Load()+q.receive.Load()+q.del.Load()+q.change.Load())/n, "requests/msg")
+			b.ReportMetric(float64(q.receive.Load())/n, "receives/msg")
+			b.ReportMetric(float64(q.del.Load())/n, "deletes/msg")
+		})
+	}
+}
+
