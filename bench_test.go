@@ -101,4 +101,3 @@ func BenchmarkPipeline(b *testing.B) {
 		})
 	}
 }
-
