@@ -153,16 +153,19 @@ func TestClose(t *testing.T) {
 	}
 	ctx := context.Background()
 	for name, call := range map[string]func() error{
-		"Send":             func() error { _, err := q.Send(ctx, []transport.Outgoing{msg("x")}); return err },
-		"Receive":          func() error { _, err := q.Receive(ctx, transport.ReceiveRequest{}); return err },
-		"Delete":           func() error { _, err := q.Delete(ctx, []string{"h"}); return err },
-		"ChangeVisibility": func() error { _, err := q.ChangeVisibility(ctx, []transport.VisibilityChange{{ReceiptHandle: "h"}}); return err },
-		"Describe":         func() error { _, err := q.Describe(ctx); return err },
-		"Purge":            q.Purge,
-		"Publish":          func() error { _, err := topic.Send(ctx, []transport.Outgoing{msg("x")}); return err },
-		"CreateQueue":      func() error { _, err := b.CreateQueue("new", memory.QueueConfig{}); return err },
-		"CreateTopic":      func() error { _, err := b.CreateTopic("new", memory.TopicConfig{}); return err },
-		"Queue":            func() error { _, err := b.Queue("q"); return err },
+		"Send":    func() error { _, err := q.Send(ctx, []transport.Outgoing{msg("x")}); return err },
+		"Receive": func() error { _, err := q.Receive(ctx, transport.ReceiveRequest{}); return err },
+		"Delete":  func() error { _, err := q.Delete(ctx, []string{"h"}); return err },
+		"ChangeVisibility": func() error {
+			_, err := q.ChangeVisibility(ctx, []transport.VisibilityChange{{ReceiptHandle: "h"}})
+			return err
+		},
+		"Describe":    func() error { _, err := q.Describe(ctx); return err },
+		"Purge":       q.Purge,
+		"Publish":     func() error { _, err := topic.Send(ctx, []transport.Outgoing{msg("x")}); return err },
+		"CreateQueue": func() error { _, err := b.CreateQueue("new", memory.QueueConfig{}); return err },
+		"CreateTopic": func() error { _, err := b.CreateTopic("new", memory.TopicConfig{}); return err },
+		"Queue":       func() error { _, err := b.Queue("q"); return err },
 	} {
 		t.Run(name, func(t *testing.T) {
 			if err := call(); !errors.Is(err, transport.ErrClosed) {
