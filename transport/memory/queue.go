@@ -264,7 +264,7 @@ func (q *Queue) prepare(o transport.Outgoing) (*message, error) {
 	m := &message{
 		id:      newUUID(),
 		body:    o.Body,
-		attrs:   copyAttributes(o.Attributes),
+		attrs:   storeAttributes(o.Attributes),
 		groupID: o.GroupID,
 		index:   -1,
 	}
@@ -516,6 +516,9 @@ func (q *Queue) takeLocked(now time.Time, n int, vis time.Duration, dlq *Queue) 
 		return dlq != nil && m.receives >= q.cfg.Redrive.MaxReceiveCount
 	}
 	if !q.fifo {
+		if avail := q.ready.Len(); avail > 0 {
+			out = make([]transport.Message, 0, min(n, avail))
+		}
 		for len(out) < n {
 			m := q.ready.pop()
 			if m == nil {
@@ -534,6 +537,9 @@ func (q *Queue) takeLocked(now time.Time, n int, vis time.Duration, dlq *Queue) 
 		g := q.readyGroups.peek()
 		if g == nil {
 			break
+		}
+		if out == nil {
+			out = make([]transport.Message, 0, n)
 		}
 		q.readyGroups.remove(g)
 		// Take the group's visible messages from the front, in order, as

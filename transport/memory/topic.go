@@ -317,6 +317,9 @@ type notification struct {
 	seqNum    string
 	dedupID   string
 	timestamp time.Time
+	// signature is made on the first wrapped delivery: SNS signs what
+	// every subscription receives alike.
+	signature string
 }
 
 // publish checks, deduplicates and delivers publications. errs holds
@@ -413,7 +416,8 @@ func (t *Topic) check(p *Publication) error {
 // its queue.
 func (s *Subscription) deliver(ctx context.Context, ns []notification) {
 	batch := make([]transport.Outgoing, 0, len(ns))
-	for _, n := range ns {
+	for i := range ns {
+		n := &ns[i]
 		if s.filter != nil && !s.filter.matches(n.Message, n.Attributes) {
 			continue
 		}
@@ -421,7 +425,10 @@ func (s *Subscription) deliver(ctx context.Context, ns []notification) {
 		if s.cfg.RawMessageDelivery {
 			o = transport.Outgoing{Body: n.Message, Attributes: n.Attributes}
 		} else {
-			o = transport.Outgoing{Body: string(appendEnvelope(nil, &n, s))}
+			if n.signature == "" {
+				n.signature = signature()
+			}
+			o = transport.Outgoing{Body: string(appendEnvelope(nil, n, s))}
 		}
 		o.GroupID = n.GroupID
 		if s.queue.fifo {
