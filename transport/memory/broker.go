@@ -26,7 +26,7 @@ type Broker struct {
 	topics      map[string]*Topic // by name
 }
 
-// Option configures a Broker.
+// Option configures a Broker; options are applied by New, in order.
 type Option func(*Broker)
 
 // WithClock makes the broker follow c instead of the system clock, for

@@ -14,7 +14,9 @@ import (
 const DefaultVisibilityTimeout = 30 * time.Second
 
 // QueueConfig configures a queue created with [Broker.CreateQueue]. The
-// zero value is a standard queue with SQS's defaults.
+// zero value is a standard queue with SQS's defaults. Like the other
+// configuration types of this package, it is plain data that CreateQueue
+// copies: safe to share once no goroutine modifies it.
 type QueueConfig struct {
 	// VisibilityTimeout is how long a received message stays invisible;
 	// zero means the broker's default (30 s unless set with
@@ -36,7 +38,8 @@ type QueueConfig struct {
 	Redrive *Redrive
 }
 
-// Redrive is a queue's redrive policy.
+// Redrive is a queue's redrive policy: plain data, copied by
+// CreateQueue.
 type Redrive struct {
 	// DeadLetterQueue is the name or ARN of an existing queue of the
 	// same broker, FIFO if and only if the queue is.
@@ -46,7 +49,8 @@ type Redrive struct {
 	MaxReceiveCount int
 }
 
-// Stats counts the messages of a queue by state.
+// Stats counts the messages of a queue by state: a snapshot, plain
+// data.
 type Stats struct {
 	// Visible messages can be received now (on a FIFO queue, some may
 	// wait for their group, as SQS counts them).
@@ -227,7 +231,7 @@ func (q *Queue) Send(ctx context.Context, batch []transport.Outgoing) ([]transpo
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	if _, err := checkSendBatch(batch, transport.MaxBodySize); err != nil {
+	if err := checkSendBatch(batch, transport.MaxBodySize); err != nil {
 		return nil, err
 	}
 	results := make([]transport.SendResult, len(batch))

@@ -632,3 +632,27 @@ func TestDescribeAndDeadLetterQueue(t *testing.T) {
 		t.Errorf("DeadLetterQueue of a queue without redrive = %v, %v; want nil, nil", found, err)
 	}
 }
+
+func TestBatchEntryIDs(t *testing.T) {
+	f := newFixture(t)
+	q := f.queue("q", memory.QueueConfig{})
+	// Entries without an id never clash with those that have one.
+	f.send(q, transport.Outgoing{ID: "0", Body: "a"}, transport.Outgoing{Body: "b"}, transport.Outgoing{ID: "1", Body: "c"})
+	for _, tc := range []struct {
+		name  string
+		batch []transport.Outgoing
+	}{
+		{"same id twice", []transport.Outgoing{{ID: "x", Body: "a"}, {ID: "x", Body: "b"}}},
+		{"id too long", []transport.Outgoing{{ID: strings.Repeat("i", 81), Body: "a"}}},
+		{"id with a period", []transport.Outgoing{{ID: "a.b", Body: "a"}}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if _, err := q.Send(f.ctx, tc.batch); !errors.Is(err, transport.ErrInvalidRequest) {
+				t.Errorf("err = %v, want ErrInvalidRequest", err)
+			}
+		})
+	}
+	if q.Len() != 3 {
+		t.Errorf("Len = %d, want 3: rejected batches sent nothing", q.Len())
+	}
+}

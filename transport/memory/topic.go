@@ -14,7 +14,8 @@ import (
 // configured otherwise: 256 KiB, the default of SNS's MaximumMessageSize.
 const DefaultTopicMessageSize = 256 << 10
 
-// TopicConfig configures a topic created with [Broker.CreateTopic].
+// TopicConfig configures a topic created with [Broker.CreateTopic]:
+// plain data, copied by CreateTopic.
 type TopicConfig struct {
 	// ContentBasedDeduplication makes a FIFO topic derive a message's
 	// deduplication id from its body when the publisher gives none.
@@ -26,7 +27,7 @@ type TopicConfig struct {
 }
 
 // SubscriptionConfig configures a subscription made with
-// [Broker.Subscribe].
+// [Broker.Subscribe]: plain data, copied by Subscribe.
 type SubscriptionConfig struct {
 	// RawMessageDelivery delivers the published message and its
 	// attributes as they are, instead of wrapped in an SNS notification
@@ -40,7 +41,8 @@ type SubscriptionConfig struct {
 	FilterPolicyScope string
 }
 
-// Publication is a message published to a topic with [Topic.Publish].
+// Publication is a message published to a topic with [Topic.Publish]:
+// plain data, which Publish reads and does not keep.
 type Publication struct {
 	// Subject appears in the notification envelope when not empty
 	// (at most 100 printable ASCII characters).
@@ -282,7 +284,7 @@ func (t *Topic) Send(ctx context.Context, batch []transport.Outgoing) ([]transpo
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	if _, err := checkSendBatch(batch, t.maxSize); err != nil {
+	if err := checkSendBatch(batch, t.maxSize); err != nil {
 		return nil, err
 	}
 	pubs := make([]Publication, len(batch))
