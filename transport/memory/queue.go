@@ -86,7 +86,7 @@ type Queue struct {
 	url         string
 	arn         string
 	fifo        bool
-	incarnation uint64 // distinguishes queues re-created under one name
+	incarnation uint64 // unique in the process: see incarnations
 	cfg         QueueConfig
 	vis         time.Duration
 	maxSize     int
@@ -107,6 +107,12 @@ type Queue struct {
 	// available; long polls wait on it. It is nil while nobody waits.
 	wake chan struct{}
 }
+
+var (
+	_ transport.Queue            = (*Queue)(nil)
+	_ transport.Describer        = (*Queue)(nil)
+	_ transport.DeadLetterFinder = (*Queue)(nil)
+)
 
 func newQueue(b *Broker, name string, fifo bool, incarnation uint64, cfg QueueConfig) *Queue {
 	vis := cfg.VisibilityTimeout

@@ -288,10 +288,17 @@ func TestReceiptHandles(t *testing.T) {
 	f := newFixture(t)
 	q := f.queue("q", memory.QueueConfig{VisibilityTimeout: 10 * time.Second})
 	other := f.queue("other", memory.QueueConfig{})
+	// A queue of the same name and history in another broker.
+	twin := newFixture(t)
+	twinQ := twin.queue("q", memory.QueueConfig{VisibilityTimeout: 10 * time.Second})
 	f.send(q, msg("m"))
 	f.send(other, msg("o"))
+	twin.send(twinQ, msg("m"))
 	stale := f.receiveOne(q)
 	foreign := f.receiveOne(other)
+	twin.receiveOne(twinQ)
+	twin.clock.Advance(10 * time.Second)
+	twinned := twin.receiveOne(twinQ) // as current will be: seq 0, second receive
 
 	f.clock.Advance(10 * time.Second)
 	// The visibility timeout ended, but nobody received the message again:
@@ -308,6 +315,7 @@ func TestReceiptHandles(t *testing.T) {
 	}{
 		{"stale handle of a re-received message", stale.ReceiptHandle},
 		{"handle of another queue", foreign.ReceiptHandle},
+		{"handle of a twin queue of another broker", twinned.ReceiptHandle},
 		{"garbage", "not-a-handle"},
 		{"empty", ""},
 	} {

@@ -75,6 +75,8 @@ type Topic struct {
 	seq   uint64
 }
 
+var _ transport.Sender = (*Topic)(nil)
+
 // Subscription delivers a topic's messages to a queue. It is safe for
 // concurrent use.
 type Subscription struct {
