@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	"runtime"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -255,5 +256,43 @@ func TestConcurrentRedelivery(t *testing.T) {
 				t.Errorf("Len = %d at the end", q.Len())
 			}
 		})
+	}
+}
+
+// TestNoGoroutinePerMessage: delayed and in-flight messages, and long
+// polls that end, leave no goroutines behind.
+func TestNoGoroutinePerMessage(t *testing.T) {
+	b := memory.New()
+	t.Cleanup(func() { _ = b.Close() })
+	q, _ := b.CreateQueue("q", memory.QueueConfig{VisibilityTimeout: time.Hour})
+	before := runtime.NumGoroutine()
+	for i := 0; i < 10_000; i += 10 {
+		batch := make([]transport.Outgoing, 10)
+		for j := range batch {
+			batch[j] = transport.Outgoing{Body: "m", Delay: time.Duration(j%2) * 10 * time.Minute}
+		}
+		if _, err := q.Send(t.Context(), batch); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for {
+		msgs, err := q.Receive(t.Context(), transport.ReceiveRequest{MaxMessages: 10})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(msgs) == 0 {
+			break
+		}
+	}
+	if s := q.Stats(); s != (memory.Stats{InFlight: 5000, Delayed: 5000}) {
+		t.Fatalf("Stats = %+v", s)
+	}
+	for range 100 {
+		ctx, cancel := context.WithTimeout(t.Context(), time.Millisecond)
+		_, _ = q.Receive(ctx, transport.ReceiveRequest{WaitTime: 20 * time.Second})
+		cancel()
+	}
+	if after := runtime.NumGoroutine(); after > before+2 {
+		t.Errorf("%d goroutines before, %d after: something runs per message or per poll", before, after)
 	}
 }
