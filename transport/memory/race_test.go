@@ -271,8 +271,14 @@ func TestNoGoroutinePerMessage(t *testing.T) {
 		for j := range batch {
 			batch[j] = transport.Outgoing{Body: "m", Delay: time.Duration(j%2) * 10 * time.Minute}
 		}
-		if _, err := q.Send(t.Context(), batch); err != nil {
+		res, err := q.Send(t.Context(), batch)
+		if err != nil {
 			t.Fatal(err)
+		}
+		for _, r := range res {
+			if r.Err != nil {
+				t.Fatal(r.Err)
+			}
 		}
 	}
 	for {
