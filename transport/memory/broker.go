@@ -6,10 +6,16 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/sqs-mega/sqs-mega-go/transport"
 )
+
+// incarnations numbers every queue created in the process, so that a
+// receipt handle of one queue is never taken for one of another, even of
+// another broker or of a queue re-created under the same name.
+var incarnations atomic.Uint64
 
 // Broker is an in-process stand-in for Amazon SQS and SNS: a namespace
 // of queues and topics. It is the embedded transport of `mega demo` and
@@ -19,14 +25,13 @@ type Broker struct {
 	clock      Clock
 	visibility time.Duration
 
-	mu          sync.RWMutex
-	closed      bool
-	incarnation uint64
-	queues      map[string]*Queue // by name
-	topics      map[string]*Topic // by name
+	mu     sync.RWMutex
+	closed bool
+	queues map[string]*Queue // by name
+	topics map[string]*Topic // by name
 }
 
-// Option configures a Broker.
+// Option configures a Broker; options are applied by New, in order.
 type Option func(*Broker)
 
 // WithClock makes the broker follow c instead of the system clock, for
@@ -133,8 +138,7 @@ func (b *Broker) CreateQueue(name string, cfg QueueConfig) (*Queue, error) {
 		}
 		return q, nil
 	}
-	b.incarnation++
-	q := newQueue(b, name, fifo, b.incarnation, cfg)
+	q := newQueue(b, name, fifo, incarnations.Add(1), cfg)
 	b.queues[name] = q
 	return q, nil
 }

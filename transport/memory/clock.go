@@ -2,6 +2,7 @@ package memory
 
 import (
 	"container/heap"
+	"context"
 	"sync"
 	"time"
 )
@@ -46,6 +47,8 @@ type ManualClock struct {
 	now    time.Time
 	timers timerHeap
 	seq    uint64
+	// changed is closed, and cleared, when the set of timers changes.
+	changed chan struct{}
 }
 
 // NewManualClock returns a ManualClock that reads start until advanced.
@@ -70,6 +73,7 @@ func (c *ManualClock) AfterFunc(d time.Duration, f func()) func() bool {
 	c.seq++
 	t := &manualTimer{when: c.now.Add(d), seq: c.seq, f: f, index: -1}
 	heap.Push(&c.timers, t)
+	c.signalLocked()
 	return func() bool {
 		c.mu.Lock()
 		defer c.mu.Unlock()
@@ -77,7 +81,46 @@ func (c *ManualClock) AfterFunc(d time.Duration, f func()) func() bool {
 			return false
 		}
 		heap.Remove(&c.timers, t.index)
+		c.signalLocked()
 		return true
+	}
+}
+
+func (c *ManualClock) signalLocked() {
+	if c.changed != nil {
+		close(c.changed)
+		c.changed = nil
+	}
+}
+
+// Pending returns the number of functions waiting for the clock: on a
+// broker, one per long poll in progress.
+func (c *ManualClock) Pending() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return len(c.timers)
+}
+
+// BlockUntil waits until at least n functions wait for the clock, or ctx
+// ends. A test calls it to know that the receivers it started are
+// polling before it advances the clock.
+func (c *ManualClock) BlockUntil(ctx context.Context, n int) error {
+	for {
+		c.mu.Lock()
+		if len(c.timers) >= n {
+			c.mu.Unlock()
+			return nil
+		}
+		if c.changed == nil {
+			c.changed = make(chan struct{})
+		}
+		changed := c.changed
+		c.mu.Unlock()
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-changed:
+		}
 	}
 }
 
@@ -93,6 +136,9 @@ func (c *ManualClock) Advance(d time.Duration) {
 	var due []*manualTimer
 	for len(c.timers) > 0 && !c.timers[0].when.After(c.now) {
 		due = append(due, heap.Pop(&c.timers).(*manualTimer))
+	}
+	if len(due) > 0 {
+		c.signalLocked()
 	}
 	c.mu.Unlock()
 	for _, t := range due {

@@ -33,8 +33,14 @@ const envelopeTimeFormat = "2006-01-02T15:04:05.000Z"
 //
 // Subject appears only when set, MessageAttributes only when there are
 // some (Binary values in base64), and FIFO topics add SequenceNumber
-// after MessageId. The signature is random: nothing can verify it.
+// after MessageId. The signature is n.signature, random: nothing can
+// verify it.
 func appendEnvelope(buf []byte, n *notification, s *Subscription) []byte {
+	size := 640 + len(n.Message) + len(n.Subject) + len(n.signature) + len(s.arn) + len(s.topic.arn)
+	for k, a := range n.Attributes {
+		size += 40 + a.Size(k) + len(a.BinaryValue)/2
+	}
+	buf = slices.Grow(buf, size)
 	field := func(name, value string) {
 		buf = append(buf, "  \""...)
 		buf = append(buf, name...)
@@ -55,7 +61,7 @@ func appendEnvelope(buf []byte, n *notification, s *Subscription) []byte {
 	field("Message", n.Message)
 	field("Timestamp", n.timestamp.UTC().Format(envelopeTimeFormat))
 	field("SignatureVersion", "1")
-	field("Signature", signature())
+	field("Signature", n.signature)
 	field("SigningCertURL", "https://sns."+region+".amazonaws.com/"+signingCert)
 	field("UnsubscribeURL", "https://sns."+region+".amazonaws.com/?Action=Unsubscribe&SubscriptionArn="+s.arn)
 	if len(n.Attributes) == 0 {

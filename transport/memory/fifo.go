@@ -3,7 +3,6 @@ package memory
 import (
 	"crypto/sha256"
 	"encoding/hex"
-	"fmt"
 	"time"
 )
 
@@ -21,7 +20,14 @@ func contentDedupID(body string) string {
 
 // sequenceNumber formats a FIFO sequence number as SQS does: a decimal
 // string, here of fixed width so that it also sorts as text.
-func sequenceNumber(n uint64) string { return fmt.Sprintf("%020d", n) }
+func sequenceNumber(n uint64) string {
+	var b [20]byte // a uint64 has at most 20 decimal digits
+	for i := len(b) - 1; i >= 0; i-- {
+		b[i] = '0' + byte(n%10)
+		n /= 10
+	}
+	return string(b[:])
+}
 
 // group is a FIFO message group: its messages in queue order, of which
 // at most a prefix is in flight. A group whose first message is visible

@@ -1,7 +1,7 @@
 package memory
 
 import (
-	"maps"
+	"bytes"
 	"strconv"
 	"time"
 
@@ -28,7 +28,7 @@ type message struct {
 	id   string
 	body string
 	// attrs is the queue's own copy: callers never see it, only copies.
-	attrs   map[string]transport.Attribute
+	attrs   []namedAttribute
 	groupID string
 	dedupID string
 	seqNum  string // FIFO sequence number
@@ -54,7 +54,7 @@ func (m *message) snapshot(receipt string) transport.Message {
 		ID:              m.id,
 		ReceiptHandle:   receipt,
 		Body:            m.body,
-		Attributes:      copyAttributes(m.attrs),
+		Attributes:      attributeMap(m.attrs),
 		ReceiveCount:    m.receives,
 		SentAt:          m.sentAt,
 		GroupID:         m.groupID,
@@ -85,18 +85,38 @@ func (m *message) snapshot(receipt string) transport.Message {
 	return out
 }
 
-// copyAttributes deep-copies attributes, so that neither the sender nor
-// a receiver can change what the queue holds. It returns nil for none.
-func copyAttributes(attrs map[string]transport.Attribute) map[string]transport.Attribute {
+// namedAttribute is a message attribute as a queue holds it: a slice of
+// them costs far less than a map, and a map is built only for receivers.
+type namedAttribute struct {
+	name string
+	transport.Attribute
+}
+
+// storeAttributes copies attributes for a queue to hold, so that the
+// sender's later changes do not reach it.
+func storeAttributes(attrs map[string]transport.Attribute) []namedAttribute {
 	if len(attrs) == 0 {
 		return nil
 	}
-	out := maps.Clone(attrs)
-	for k, a := range out {
-		if a.BinaryValue != nil {
-			a.BinaryValue = append([]byte(nil), a.BinaryValue...)
-			out[k] = a
-		}
+	out := make([]namedAttribute, 0, len(attrs))
+	for k, a := range attrs {
+		a.BinaryValue = bytes.Clone(a.BinaryValue)
+		out = append(out, namedAttribute{name: k, Attribute: a})
+	}
+	return out
+}
+
+// attributeMap returns a receiver's own copy of attributes, or nil for
+// none.
+func attributeMap(attrs []namedAttribute) map[string]transport.Attribute {
+	if len(attrs) == 0 {
+		return nil
+	}
+	out := make(map[string]transport.Attribute, len(attrs))
+	for _, a := range attrs {
+		v := a.Attribute
+		v.BinaryValue = bytes.Clone(v.BinaryValue)
+		out[a.name] = v
 	}
 	return out
 }

@@ -14,7 +14,9 @@ import (
 const DefaultVisibilityTimeout = 30 * time.Second
 
 // QueueConfig configures a queue created with [Broker.CreateQueue]. The
-// zero value is a standard queue with SQS's defaults.
+// zero value is a standard queue with SQS's defaults. Like the other
+// configuration types of this package, it is plain data that CreateQueue
+// copies: safe to share once no goroutine modifies it.
 type QueueConfig struct {
 	// VisibilityTimeout is how long a received message stays invisible;
 	// zero means the broker's default (30 s unless set with
@@ -36,7 +38,8 @@ type QueueConfig struct {
 	Redrive *Redrive
 }
 
-// Redrive is a queue's redrive policy.
+// Redrive is a queue's redrive policy: plain data, copied by
+// CreateQueue.
 type Redrive struct {
 	// DeadLetterQueue is the name or ARN of an existing queue of the
 	// same broker, FIFO if and only if the queue is.
@@ -46,7 +49,8 @@ type Redrive struct {
 	MaxReceiveCount int
 }
 
-// Stats counts the messages of a queue by state.
+// Stats counts the messages of a queue by state: a snapshot, plain
+// data.
 type Stats struct {
 	// Visible messages can be received now (on a FIFO queue, some may
 	// wait for their group, as SQS counts them).
@@ -82,7 +86,7 @@ type Queue struct {
 	url         string
 	arn         string
 	fifo        bool
-	incarnation uint64 // distinguishes queues re-created under one name
+	incarnation uint64 // unique in the process: see incarnations
 	cfg         QueueConfig
 	vis         time.Duration
 	maxSize     int
@@ -103,6 +107,12 @@ type Queue struct {
 	// available; long polls wait on it. It is nil while nobody waits.
 	wake chan struct{}
 }
+
+var (
+	_ transport.Queue            = (*Queue)(nil)
+	_ transport.Describer        = (*Queue)(nil)
+	_ transport.DeadLetterFinder = (*Queue)(nil)
+)
 
 func newQueue(b *Broker, name string, fifo bool, incarnation uint64, cfg QueueConfig) *Queue {
 	vis := cfg.VisibilityTimeout
@@ -227,7 +237,7 @@ func (q *Queue) Send(ctx context.Context, batch []transport.Outgoing) ([]transpo
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	if _, err := checkSendBatch(batch, transport.MaxBodySize); err != nil {
+	if err := checkSendBatch(batch, transport.MaxBodySize); err != nil {
 		return nil, err
 	}
 	results := make([]transport.SendResult, len(batch))
@@ -264,7 +274,7 @@ func (q *Queue) prepare(o transport.Outgoing) (*message, error) {
 	m := &message{
 		id:      newUUID(),
 		body:    o.Body,
-		attrs:   copyAttributes(o.Attributes),
+		attrs:   storeAttributes(o.Attributes),
 		groupID: o.GroupID,
 		index:   -1,
 	}
@@ -516,6 +526,9 @@ func (q *Queue) takeLocked(now time.Time, n int, vis time.Duration, dlq *Queue) 
 		return dlq != nil && m.receives >= q.cfg.Redrive.MaxReceiveCount
 	}
 	if !q.fifo {
+		if avail := q.ready.Len(); avail > 0 {
+			out = make([]transport.Message, 0, min(n, avail))
+		}
 		for len(out) < n {
 			m := q.ready.pop()
 			if m == nil {
@@ -534,6 +547,9 @@ func (q *Queue) takeLocked(now time.Time, n int, vis time.Duration, dlq *Queue) 
 		g := q.readyGroups.peek()
 		if g == nil {
 			break
+		}
+		if out == nil {
+			out = make([]transport.Message, 0, n)
 		}
 		q.readyGroups.remove(g)
 		// Take the group's visible messages from the front, in order, as

@@ -14,7 +14,8 @@ import (
 // configured otherwise: 256 KiB, the default of SNS's MaximumMessageSize.
 const DefaultTopicMessageSize = 256 << 10
 
-// TopicConfig configures a topic created with [Broker.CreateTopic].
+// TopicConfig configures a topic created with [Broker.CreateTopic]:
+// plain data, copied by CreateTopic.
 type TopicConfig struct {
 	// ContentBasedDeduplication makes a FIFO topic derive a message's
 	// deduplication id from its body when the publisher gives none.
@@ -26,7 +27,7 @@ type TopicConfig struct {
 }
 
 // SubscriptionConfig configures a subscription made with
-// [Broker.Subscribe].
+// [Broker.Subscribe]: plain data, copied by Subscribe.
 type SubscriptionConfig struct {
 	// RawMessageDelivery delivers the published message and its
 	// attributes as they are, instead of wrapped in an SNS notification
@@ -40,7 +41,8 @@ type SubscriptionConfig struct {
 	FilterPolicyScope string
 }
 
-// Publication is a message published to a topic with [Topic.Publish].
+// Publication is a message published to a topic with [Topic.Publish]:
+// plain data, which Publish reads and does not keep.
 type Publication struct {
 	// Subject appears in the notification envelope when not empty
 	// (at most 100 printable ASCII characters).
@@ -72,6 +74,8 @@ type Topic struct {
 	dedup dedupCache
 	seq   uint64
 }
+
+var _ transport.Sender = (*Topic)(nil)
 
 // Subscription delivers a topic's messages to a queue. It is safe for
 // concurrent use.
@@ -282,7 +286,7 @@ func (t *Topic) Send(ctx context.Context, batch []transport.Outgoing) ([]transpo
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	if _, err := checkSendBatch(batch, t.maxSize); err != nil {
+	if err := checkSendBatch(batch, t.maxSize); err != nil {
 		return nil, err
 	}
 	pubs := make([]Publication, len(batch))
@@ -317,6 +321,9 @@ type notification struct {
 	seqNum    string
 	dedupID   string
 	timestamp time.Time
+	// signature is made on the first wrapped delivery: SNS signs what
+	// every subscription receives alike.
+	signature string
 }
 
 // publish checks, deduplicates and delivers publications. errs holds
@@ -413,7 +420,8 @@ func (t *Topic) check(p *Publication) error {
 // its queue.
 func (s *Subscription) deliver(ctx context.Context, ns []notification) {
 	batch := make([]transport.Outgoing, 0, len(ns))
-	for _, n := range ns {
+	for i := range ns {
+		n := &ns[i]
 		if s.filter != nil && !s.filter.matches(n.Message, n.Attributes) {
 			continue
 		}
@@ -421,7 +429,10 @@ func (s *Subscription) deliver(ctx context.Context, ns []notification) {
 		if s.cfg.RawMessageDelivery {
 			o = transport.Outgoing{Body: n.Message, Attributes: n.Attributes}
 		} else {
-			o = transport.Outgoing{Body: string(appendEnvelope(nil, &n, s))}
+			if n.signature == "" {
+				n.signature = signature()
+			}
+			o = transport.Outgoing{Body: string(appendEnvelope(nil, n, s))}
 		}
 		o.GroupID = n.GroupID
 		if s.queue.fifo {

@@ -45,38 +45,34 @@ func checkBatch(n int) error {
 	return nil
 }
 
-// checkSendBatch checks the rules of a Send call as a whole and returns
-// the entry ids, filling in those left empty.
-func checkSendBatch(batch []transport.Outgoing, maxTotal int) ([]string, error) {
+// checkSendBatch checks the rules of a Send call as a whole. Entries
+// without an id get one from the transport, which never clashes.
+func checkSendBatch(batch []transport.Outgoing, maxTotal int) error {
 	if err := checkBatch(len(batch)); err != nil {
-		return nil, err
+		return err
 	}
-	ids := make([]string, len(batch))
 	total := 0
 	for i, o := range batch {
-		ids[i] = o.ID
-		if ids[i] == "" {
-			ids[i] = strconv.Itoa(i)
-		}
 		total += o.Size()
-	}
-	for i, id := range ids {
-		if !batchEntryID.MatchString(id) {
-			return nil, requestError(transport.ErrInvalidRequest, "InvalidBatchEntryId",
-				"entry id %q is not 1 to 80 letters, digits, hyphens and underscores", id)
+		if o.ID == "" {
+			continue
 		}
-		for _, prev := range ids[:i] {
-			if prev == id {
-				return nil, requestError(transport.ErrInvalidRequest, "BatchEntryIdsNotDistinct",
-					"two entries have the id %q", id)
+		if !batchEntryID.MatchString(o.ID) {
+			return requestError(transport.ErrInvalidRequest, "InvalidBatchEntryId",
+				"entry id %q is not 1 to 80 letters, digits, hyphens and underscores", o.ID)
+		}
+		for _, prev := range batch[:i] {
+			if prev.ID == o.ID {
+				return requestError(transport.ErrInvalidRequest, "BatchEntryIdsNotDistinct",
+					"two entries have the id %q", o.ID)
 			}
 		}
 	}
 	if total > maxTotal {
-		return nil, requestError(transport.ErrTooLarge, "BatchRequestTooLong",
+		return requestError(transport.ErrTooLarge, "BatchRequestTooLong",
 			"the batch carries %d bytes, more than %d", total, maxTotal)
 	}
-	return ids, nil
+	return nil
 }
 
 // validText reports whether s is valid UTF-8 made only of the characters

@@ -7,7 +7,8 @@ import (
 	"github.com/sqs-mega/sqs-mega-go/transport"
 )
 
-// QueueConfig is what a case asks of the queue the harness creates.
+// QueueConfig is what a case asks of the queue the harness creates:
+// plain data, passed by value.
 type QueueConfig struct {
 	// FIFO asks for a FIFO queue (its name ends in ".fifo" where the
 	// service requires it).
@@ -28,6 +29,7 @@ type QueueConfig struct {
 
 // Features says which optional behaviours a transport offers. A case
 // that needs a feature the transport lacks is skipped, not failed.
+// Features is plain data.
 type Features struct {
 	// FIFO: the transport offers FIFO queues (groups, ordering,
 	// deduplication).
@@ -53,7 +55,9 @@ type Features struct {
 	DeadLetterFinder bool
 }
 
-// Harness connects the suite to a transport.
+// Harness connects the suite to a transport. Run calls NewQueue from
+// one goroutine at a time (its cases run one after another), so NewQueue
+// need not be safe for concurrent use.
 type Harness struct {
 	// Features describes the transport under test.
 	Features Features
