@@ -174,8 +174,10 @@ func (c *Consumer) Run(ctx context.Context) error {
 	if cs, ok := c.queue.(transport.CancelSafe); !ok || !cs.CancelSafe() {
 		pollCtx = hard
 	}
+	// Pollers watch ctx itself, not a signal from this goroutine, so that
+	// a poll that returns after the cancellation always sees it.
+	stopping := ctx.Done()
 	var pollers, handlers sync.WaitGroup
-	stopping := make(chan struct{})
 	for range c.cfg.pollers {
 		pollers.Add(1)
 		go func() {
@@ -188,7 +190,6 @@ func (c *Consumer) Run(ctx context.Context) error {
 
 	<-ctx.Done()
 	c.log.Info("mega: consumer stopping", "in_flight", c.flight.len(), "grace", c.cfg.grace)
-	close(stopping)
 	pollStop()
 	grace := time.NewTimer(c.cfg.grace)
 	defer grace.Stop()
