@@ -246,8 +246,8 @@ func runDemo(ctx context.Context, e *env, stage *demoStage, logger *slog.Logger)
 	say("  queue %-22s the dead-letter queue", stage.names[1])
 	say("  topic %-22s delivers to %s in SNS envelopes, which the consumer unwraps", stage.names[2], stage.names[0])
 
-	// The user service's database: user 123456 is committed a moment
-	// after its user:created event is published.
+	// The user service's database: user 123456 is committed just after
+	// its user:created event is first handled, before the retry comes.
 	var dbMu sync.Mutex
 	users := map[int]string{987650: "john.doe"}
 	lookup := func(id int) (string, bool) {
@@ -257,11 +257,9 @@ func runDemo(ctx context.Context, e *env, stage *demoStage, logger *slog.Logger)
 		return name, ok
 	}
 	commitLater := func(id int, name string) {
-		time.AfterFunc(300*time.Millisecond, func() {
-			dbMu.Lock()
-			users[id] = name
-			dbMu.Unlock()
-		})
+		dbMu.Lock()
+		users[id] = name
+		dbMu.Unlock()
 	}
 
 	// The seed's UserSubscriber, in Go.
@@ -459,7 +457,7 @@ func runDemo(ctx context.Context, e *env, stage *demoStage, logger *slog.Logger)
 	say("  (%d message nobody subscribed to was deleted: a test user's event)", s.Unmatched)
 
 	say("")
-	wctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	wctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	dead, err := stage.deadLetters(wctx, int(s.DeadLettered))
 	cancel()
 	if err != nil {
