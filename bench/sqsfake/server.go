@@ -90,6 +90,8 @@ type Server struct {
 	latency   atomic.Int64
 	intercept atomic.Pointer[func(action string) error]
 	counts    [len(actionNames)]atomic.Int64
+	active    [len(actionNames)]atomic.Int64 // requests being served
+	peaks     [len(actionNames)]atomic.Int64 // most requests served at once
 	otherMu   sync.Mutex
 	other     map[string]int64 // unknown actions
 
@@ -210,10 +212,25 @@ func (s *Server) Counts() Counts {
 	return c
 }
 
-// ResetCounts sets every request count to zero.
+// Peaks returns, per action, the largest number of requests that were
+// being served at the same time since the start or the last
+// [Server.ResetCounts]: for ReceiveMessage, the number of pollers a client
+// really ran.
+func (s *Server) Peaks() Counts {
+	c := Counts{}
+	for i := range s.peaks {
+		if n := s.peaks[i].Load(); n != 0 {
+			c[actionNames[i]] = n
+		}
+	}
+	return c
+}
+
+// ResetCounts sets every request count and peak to zero.
 func (s *Server) ResetCounts() {
 	for i := range s.counts {
 		s.counts[i].Store(0)
+		s.peaks[i].Store(s.active[i].Load())
 	}
 	s.otherMu.Lock()
 	clear(s.other)
@@ -271,7 +288,15 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	defer s.handlers.Done()
 
 	action, ok := strings.CutPrefix(r.Header.Get("X-Amz-Target"), targetPrefix)
-	s.count(action)
+	if i, known := actionIndex[action]; known {
+		s.counts[i].Add(1)
+		n := s.active[i].Add(1)
+		defer s.active[i].Add(-1)
+		for p := s.peaks[i].Load(); n > p && !s.peaks[i].CompareAndSwap(p, n); p = s.peaks[i].Load() {
+		}
+	} else {
+		s.countOther(action)
+	}
 	if d := s.Latency(); d > 0 && !s.sleep(r.Context(), d) {
 		return
 	}
@@ -307,11 +332,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, out)
 }
 
-func (s *Server) count(action string) {
-	if i, ok := actionIndex[action]; ok {
-		s.counts[i].Add(1)
-		return
-	}
+func (s *Server) countOther(action string) {
 	if action == "" {
 		action = "Unknown"
 	}

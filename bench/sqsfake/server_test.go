@@ -526,9 +526,37 @@ func TestCounts(t *testing.T) {
 	if d := srv.Counts().Sub(sqsfake.Counts{"SendMessage": 1}); d["SendMessage"] != 2 {
 		t.Errorf("Sub: %v", d)
 	}
+	if p := srv.Peaks(); p["SendMessage"] != 1 {
+		t.Errorf("Peaks() = %v, want one SendMessage at a time", p)
+	}
 	srv.ResetCounts()
 	if got := srv.Counts(); len(got) != 0 {
 		t.Errorf("after ResetCounts: %v", got)
+	}
+}
+
+func TestPeaks(t *testing.T) {
+	srv, c := start(t, sqsfake.Options{})
+	url := createQueue(t, c, "peaks", nil)
+	srv.ResetCounts()
+	const pollers = 3
+	var wg sync.WaitGroup
+	for range pollers {
+		wg.Go(func() {
+			c.ReceiveMessage(context.Background(), &sqs.ReceiveMessageInput{QueueUrl: &url, WaitTimeSeconds: 5})
+		})
+	}
+	// Wait until the three long polls are pending, then release them.
+	deadline := time.Now().Add(2 * time.Second)
+	for srv.Peaks()["ReceiveMessage"] < pollers && time.Now().Before(deadline) {
+		time.Sleep(time.Millisecond)
+	}
+	for range pollers {
+		c.SendMessage(context.Background(), &sqs.SendMessageInput{QueueUrl: &url, MessageBody: aws.String("m")})
+	}
+	wg.Wait()
+	if p := srv.Peaks(); p["ReceiveMessage"] != pollers || p["SendMessage"] != 1 {
+		t.Errorf("Peaks() = %v, want %d concurrent receives and 1 send", p, pollers)
 	}
 }
 
