@@ -171,7 +171,7 @@ func matchWorkload(cfg runConfig, engines []engine, logf func(string, ...any)) [
 				logf("match %6d patterns %-8s %v", n, e.name(), r.err)
 			} else {
 				er.EPS, er.BuildMS, er.MatchesPerEvent = &r.eps, &r.buildMS, &r.matchesPerEvent
-				er.Checked, er.Mismatches, er.FirstMismatch = r.checked, r.mismatches, r.firstMismatch
+				er.Checked, er.Mismatches, er.FirstMismatch = r.checked, &r.mismatches, r.firstMismatch
 				logf("match %6d patterns %-8s %10.0f events/s (build %.1f ms, %.2f matches/event, %d/%d answers differ from the reference)",
 					n, e.name(), r.eps, r.buildMS, r.matchesPerEvent, r.mismatches, r.checked)
 			}

@@ -50,7 +50,7 @@ type engineResult struct {
 	// Checked events were compared with the reference meaning of the
 	// patterns; the engine answered Mismatches of them wrongly.
 	Checked       int    `json:"checked,omitempty"`
-	Mismatches    int    `json:"mismatches"`
+	Mismatches    *int   `json:"mismatches,omitempty"`
 	FirstMismatch string `json:"first_mismatch,omitempty"`
 	Error         string `json:"error,omitempty"`
 }
@@ -72,7 +72,7 @@ func wrong(e engineResult) string {
 	if e.Checked == 0 {
 		return "n/a"
 	}
-	return fmt.Sprintf("%d/%d", e.Mismatches, e.Checked)
+	return fmt.Sprintf("%d/%d", *e.Mismatches, e.Checked)
 }
 
 // Short names of the SQS actions in the table.
@@ -185,10 +185,14 @@ func writeSVG(w io.Writer, rows []e2eRow) error {
 	fmt.Fprintf(&b, `<svg xmlns="http://www.w3.org/2000/svg" width="%d" height="%d" viewBox="0 0 %d %d" font-family="sans-serif" font-size="11">`+"\n", width, height, width, height)
 	fmt.Fprintf(&b, `<rect width="%d" height="%d" fill="white"/>`+"\n", width, height)
 	fmt.Fprintf(&b, `<text x="%d" y="20" font-size="14" font-weight="bold">Messages consumed per second (higher is better)</text>`+"\n", left)
-	// Axis and grid.
-	for i := 0; i <= 4; i++ {
-		v := top * float64(i) / 4
-		y := topM + plotH - int(math.Round(float64(plotH)*float64(i)/4))
+	// Axis and grid: 5 steps under 5, 10, 50…, 4 under 1, 2, 10, 20…
+	ticks := 4
+	if lead := top / math.Pow(10, math.Floor(math.Log10(top))); math.Abs(lead-5) < 1e-9 {
+		ticks = 5
+	}
+	for i := 0; i <= ticks; i++ {
+		v := top * float64(i) / float64(ticks)
+		y := topM + plotH - int(math.Round(float64(plotH)*float64(i)/float64(ticks)))
 		fmt.Fprintf(&b, `<line x1="%d" y1="%d" x2="%d" y2="%d" stroke="#ddd"/>`+"\n", left, y, width-right, y)
 		fmt.Fprintf(&b, `<text x="%d" y="%d" text-anchor="end">%s</text>`+"\n", left-6, y+4, humanize(v))
 	}
