@@ -1,0 +1,68 @@
+package main
+
+import (
+	"context"
+	"errors"
+
+	"github.com/aws/aws-sdk-go-v2/service/sqs"
+	"gocloud.dev/pubsub"
+	"gocloud.dev/pubsub/awssnssqs"
+)
+
+// gocloudClient is gocloud.dev/pubsub on SQS (awssnssqs, SDK v2) with its
+// defaults: sends batched by the topic's batcher, receives in batches
+// sized from the observed throughput with up to 100 ReceiveMessage calls
+// at once, acks batched into DeleteMessageBatch. Raw is set, as the
+// package documents for messages sent straight to SQS; the concurrency
+// budget is the number of handler goroutines, following the semaphore
+// loop of the pubsub package example.
+type gocloudClient struct{}
+
+func (gocloudClient) available() error { return nil }
+
+func (gocloudClient) name() string { return "gocloud" }
+
+// The receive batcher of awssnssqs runs up to 100 ReceiveMessage calls of
+// 10 messages each.
+func (gocloudClient) shape(int) clientShape { return clientShape{Pollers: 100, PerReceive: 10} }
+
+func (gocloudClient) publish(ctx context.Context, ep endpoint, bodies [][]byte, concurrency int) error {
+	cfg, err := awsConfig(ctx, ep.URL)
+	if err != nil {
+		return err
+	}
+	topic := awssnssqs.OpenSQSTopic(ctx, sqs.NewFromConfig(cfg), ep.QueueURL, nil)
+	err = publishEach(ctx, bodies, concurrency, func(ctx context.Context, body []byte) error {
+		return topic.Send(ctx, &pubsub.Message{Body: body})
+	})
+	return errors.Join(err, topic.Shutdown(context.WithoutCancel(ctx)))
+}
+
+func (gocloudClient) consume(ctx context.Context, ep endpoint, concurrency int, handle func([]byte)) error {
+	cfg, err := awsConfig(ctx, ep.URL)
+	if err != nil {
+		return err
+	}
+	sub := awssnssqs.OpenSubscription(ctx, sqs.NewFromConfig(cfg), ep.QueueURL, &awssnssqs.SubscriptionOptions{Raw: true})
+	sem := make(chan struct{}, concurrency)
+	var recvErr error
+	for {
+		msg, err := sub.Receive(ctx)
+		if err != nil {
+			if ctx.Err() == nil {
+				recvErr = err
+			}
+			break
+		}
+		sem <- struct{}{}
+		go func() {
+			defer func() { <-sem }()
+			handle(msg.Body)
+			msg.Ack()
+		}()
+	}
+	for range concurrency {
+		sem <- struct{}{}
+	}
+	return errors.Join(recvErr, sub.Shutdown(context.WithoutCancel(ctx)))
+}

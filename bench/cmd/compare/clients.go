@@ -1,0 +1,91 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"sync/atomic"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+)
+
+// endpoint says where a client finds its queue.
+type endpoint struct {
+	URL       string `json:"url"` // the SQS endpoint
+	QueueName string `json:"queue_name"`
+	QueueURL  string `json:"queue_url"`
+}
+
+// clientShape is how a client polls with a given concurrency budget: how
+// many ReceiveMessage calls it keeps open at most and how many messages
+// each asks for. It bounds throughput at pollers × per-receive / round trip.
+type clientShape struct {
+	Pollers    int `json:"pollers"`
+	PerReceive int `json:"per_receive"`
+}
+
+// client is one library under test, configured as its documentation
+// recommends. Implementations run in the child process.
+type client interface {
+	name() string
+	// available reports why the client cannot run in this build, if so.
+	available() error
+	shape(concurrency int) clientShape
+	// publish sends every body to the queue from concurrency goroutines.
+	publish(ctx context.Context, ep endpoint, bodies [][]byte, concurrency int) error
+	// consume receives messages and calls handle for each, with at most
+	// concurrency handlers at once, acknowledging each message after handle
+	// returns. It returns once ctx is done and the client has shut down.
+	consume(ctx context.Context, ep endpoint, concurrency int, handle func(body []byte)) error
+}
+
+// clients are the selectable clients by name.
+var clients = map[string]client{
+	"ours":          oursClient{},
+	"watermill":     watermillClient{perReceive: 1},
+	"watermill-b10": watermillClient{perReceive: 10},
+	"gocloud":       gocloudClient{},
+}
+
+// awsConfig is the SDK configuration every client gets: the recommended
+// config.LoadDefaultConfig, pointed at the endpoint, with static
+// credentials and no shared files so that the machine's AWS setup cannot
+// leak in.
+func awsConfig(ctx context.Context, url string) (aws.Config, error) {
+	return config.LoadDefaultConfig(ctx,
+		config.WithRegion("us-east-1"),
+		config.WithCredentialsProvider(credentials.NewStaticCredentialsProvider("bench", "bench", "")),
+		config.WithBaseEndpoint(url),
+		config.WithSharedConfigFiles([]string{}),
+		config.WithSharedCredentialsFiles([]string{}),
+	)
+}
+
+// publishEach calls send for every body from n goroutines and returns the
+// first error.
+func publishEach(ctx context.Context, bodies [][]byte, n int, send func(ctx context.Context, body []byte) error) error {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	var next atomic.Int64
+	var once sync.Once
+	var firstErr error
+	var wg sync.WaitGroup
+	for range max(n, 1) {
+		wg.Go(func() {
+			for {
+				i := int(next.Add(1)) - 1
+				if i >= len(bodies) || ctx.Err() != nil {
+					return
+				}
+				if err := send(ctx, bodies[i]); err != nil {
+					once.Do(func() { firstErr = fmt.Errorf("message %d: %w", i, err); cancel() })
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+	return firstErr
+}
