@@ -13,6 +13,7 @@ import (
 	"time"
 
 	mega "github.com/sqs-mega/sqs-mega-go"
+	"github.com/sqs-mega/sqs-mega-go/bench/faults"
 	"github.com/sqs-mega/sqs-mega-go/bench/faults/harness"
 	"github.com/sqs-mega/sqs-mega-go/bench/faults/ledger"
 	"github.com/sqs-mega/sqs-mega-go/codec"
@@ -212,7 +213,9 @@ func deepBSON(depth int) []byte {
 // BSON and BSON with a wrong length, JSON and BSON nested beyond the
 // decoders' depth limit. Each poison message must end in the dead-letter
 // queue with a reason, and every valid event must be processed, one of
-// them with attributes nested 5,000 deep.
+// them with attributes nested 5,000 deep. A fifth of the sends (to the
+// queue and to the dead-letter queue) are throttled and a tenth of the
+// sends and deletes fail with 503, so that dead-lettering is retried too.
 func poison(ctx context.Context, r *runner, w *world) (result, error) {
 	var res result
 	valid := r.size(60, 30)
@@ -230,6 +233,14 @@ func poison(ctx context.Context, r *runner, w *world) (result, error) {
 	pub, err := w.publisher(ctx)
 	if err != nil {
 		return res, err
+	}
+	for _, rule := range []faults.Rule{
+		{Actions: []string{"SendMessage", "SendMessageBatch"}, Fault: faults.Throttle(""), Probability: 0.2},
+		{Actions: []string{"SendMessage", "DeleteMessageBatch"}, Fault: faults.ServerError(503), Probability: 0.1},
+	} {
+		if _, err := w.proxy.Inject(rule); err != nil {
+			return res, err
+		}
 	}
 	rng := rand.New(rand.NewPCG(6, 6))
 	bodies, err := poisonBodies(rng)
@@ -294,6 +305,7 @@ func poison(ctx context.Context, r *runner, w *world) (result, error) {
 	st := c.Stats()
 	res.note("%d kinds of poison × %d among %d valid events (one nested 5,000 deep): consumer received %d, processed %d, dead-lettered %d",
 		len(bodies), copies, valid+1, st.Received, st.Processed, st.DeadLettered)
+	res.note("%s", faultSummary(w.proxy.Counts()))
 	return res, nil
 }
 

@@ -273,20 +273,27 @@ func (w *world) collectDeadLetters(ctx context.Context) error {
 // depth is the number of messages in a queue: visible, in flight and
 // delayed.
 func (w *world) depth(ctx context.Context, queueURL string) (int, error) {
+	visible, invisible, delayed, err := w.queueCounts(ctx, queueURL)
+	return visible + invisible + delayed, err
+}
+
+// queueCounts returns the numbers of messages visible, in flight and
+// delayed in a queue, as the server counts them.
+func (w *world) queueCounts(ctx context.Context, queueURL string) (visible, invisible, delayed int, err error) {
 	out, err := w.admin.GetQueueAttributes(ctx, &awssqs.GetQueueAttributesInput{
 		QueueUrl: aws.String(queueURL),
 		AttributeNames: []types.QueueAttributeName{types.QueueAttributeNameApproximateNumberOfMessages,
 			types.QueueAttributeNameApproximateNumberOfMessagesNotVisible, types.QueueAttributeNameApproximateNumberOfMessagesDelayed},
 	})
 	if err != nil {
-		return 0, err
+		return 0, 0, 0, err
 	}
-	n := 0
-	for _, v := range out.Attributes {
-		i, _ := strconv.Atoi(v)
-		n += i
+	get := func(n types.QueueAttributeName) int {
+		i, _ := strconv.Atoi(out.Attributes[string(n)])
+		return i
 	}
-	return n, nil
+	return get(types.QueueAttributeNameApproximateNumberOfMessages), get(types.QueueAttributeNameApproximateNumberOfMessagesNotVisible),
+		get(types.QueueAttributeNameApproximateNumberOfMessagesDelayed), nil
 }
 
 // entries reads the ledger.
