@@ -81,8 +81,8 @@ func run(endpoint, queueURL, ledgerPath, logPath string, concurrency, pollers in
 	if err := c.Subscribe(harness.NewRecorder(w).Subscriber(maxWork)); err != nil {
 		return err
 	}
-	if err := c.Run(ctx); err != nil {
-		return err
+	if err := c.Run(ctx); err != nil && ctx.Err() == nil {
+		return err // a signal during the start is a clean stop
 	}
 	return json.NewEncoder(os.Stdout).Encode(c.Stats())
 }

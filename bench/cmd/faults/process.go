@@ -49,7 +49,8 @@ func kill9(ctx context.Context, r *runner, w *world) (result, error) {
 	var res result
 	n := r.size(5000, 600)
 	kills := r.size(5, 2)
-	if err := w.createQueues(ctx, 3*time.Second, 10); err != nil {
+	const visibility = 3 * time.Second
+	if err := w.createQueues(ctx, visibility, 10); err != nil {
 		return res, err
 	}
 	if err := w.collectDeadLetters(ctx); err != nil {
@@ -59,13 +60,18 @@ func kill9(ctx context.Context, r *runner, w *world) (result, error) {
 	if err != nil {
 		return res, err
 	}
-	if err := publishParallel(ctx, w, pub, keys("k", n), 4, func(string) time.Duration { return 5 * time.Millisecond }); err != nil {
+	if err := publishParallel(ctx, w, pub, keys("k", n), 4, func(string) time.Duration { return 20 * time.Millisecond }); err != nil {
 		return res, err
 	}
 	args := []string{"-concurrency", "20", "-wait", "1s"}
-	killed := map[string]bool{} // pids
-	var inFlight []int
+	killed := map[string]int{} // pid → kill
+	var held []int             // messages in flight at each kill
+	var lastKill time.Time
 	for i := range kills {
+		// Restart once what the killed process held is visible again, so
+		// that the server's count of messages in flight at the next kill
+		// is what the next process holds.
+		sleep(ctx, time.Until(lastKill.Add(visibility+500*time.Millisecond)))
 		c, err := w.startConsumer(i+1, args...)
 		if err != nil {
 			return res, err
@@ -83,20 +89,18 @@ func kill9(ctx context.Context, r *runner, w *world) (result, error) {
 			return res, fmt.Errorf("faultconsumer %d did not reach %d messages processed", i+1, target)
 		}
 		c.kill()
+		lastKill = time.Now()
 		pid := strconv.Itoa(c.cmd.Process.Pid)
-		killed[pid] = true
-		_, unfinished, _, err := progressOf(w)
+		killed[pid] = len(held)
+		_, n, _, err := w.queueCounts(ctx, w.queueURL)
 		if err != nil {
 			return res, err
 		}
-		under := 0
-		for _, p := range unfinished {
-			if p == pid {
-				under++
-			}
+		held = append(held, n)
+		if n == 0 {
+			res.fail("the process killed held no message: the kill proves nothing")
 		}
-		inFlight = append(inFlight, under)
-		r.progress("killed faultconsumer %d with %d handlers under way", i+1, under)
+		r.progress("killed faultconsumer %d holding %d messages", i+1, n)
 	}
 	last, err := w.startConsumer(kills+1, args...)
 	if err != nil {
@@ -116,24 +120,36 @@ func kill9(ctx context.Context, r *runner, w *world) (result, error) {
 	}
 	res.tally = t
 	redelivered, copies := duplicateKinds(es)
-	res.note("killed with SIGKILL %d times, with %v handlers under way; the last process received %d and deleted %d",
-		kills, inFlight, st.Received, st.Deleted)
-	res.note("duplicates: %d processed before a kill and not yet deleted, delivered again after the 3 s visibility timeout", redelivered)
 	checkSettled(&res, settled, t)
 	res.expect(t.DeadLettered == 0, "%d messages dead-lettered", t.DeadLettered)
 	res.expect(copies == 0, "%d messages sent twice, with no fault on the way", copies)
 	// Every duplicate was processed first by a process that was killed.
 	first := map[string]string{}
+	again := make([]int, kills) // by kill
 	for _, e := range es {
-		if e.Kind == ledger.Processed {
-			if pid, seen := first[e.Key]; seen && !killed[pid] {
-				res.fail("message %s processed again although the process that processed it first (pid %s) was not killed", e.Key, pid)
-				break
-			} else if !seen {
-				first[e.Key] = e.Note
-			}
+		if e.Kind != ledger.Processed {
+			continue
 		}
+		pid, seen := first[e.Key]
+		if !seen {
+			first[e.Key] = e.Note
+			continue
+		}
+		k, wasKilled := killed[pid]
+		if !wasKilled {
+			res.fail("message %s processed again although the process that processed it first (pid %s) was not killed", e.Key, pid)
+			continue
+		}
+		again[k]++
 	}
+	heldS, againS := make([]string, kills), make([]string, kills)
+	for i := range kills {
+		heldS[i], againS[i] = strconv.Itoa(held[i]), strconv.Itoa(again[i])
+	}
+	res.note("killed with SIGKILL %d times, when the server counted %s messages in flight; the last process received %d and deleted %d",
+		kills, join(heldS), st.Received, st.Deleted)
+	res.note("duplicates: %d, the messages a killed process had processed and not yet deleted (%s), delivered again after the %v visibility timeout",
+		redelivered, join(againS), visibility)
 	return res, nil
 }
 
