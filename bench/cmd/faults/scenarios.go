@@ -211,13 +211,15 @@ func blackhole(ctx context.Context, r *runner, w *world) (result, error) {
 		return res, err
 	}
 	// The stream: batches of 10 at a steady pace, over about the whole
-	// scenario.
+	// scenario, each message taking its handler 200 ms, so that messages
+	// are always in flight.
 	pace := (window + 2*visibility) / time.Duration(n/10)
+	work := func(string) time.Duration { return 200 * time.Millisecond }
 	pubDone := make(chan error, 1)
 	go func() {
 		ks := keys("b", n)
 		for i := 0; i < len(ks); i += 10 {
-			if err := w.publish(ctx, pub, ks[i:min(i+10, len(ks))], nil); err != nil {
+			if err := w.publish(ctx, pub, ks[i:min(i+10, len(ks))], work); err != nil {
 				pubDone <- err
 				return
 			}
