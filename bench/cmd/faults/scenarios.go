@@ -175,16 +175,18 @@ func throttling(ctx context.Context, r *runner, w *world) (result, error) {
 	return res, nil
 }
 
-// 2. A network blackhole mid-stream, then refused connections.
+// 2. A network blackhole mid-stream, refused connections, late delivery.
 //
 // While messages flow, the proxy swallows every request and every answer
 // for the window (30 s; 5 s short) and never answers what it took, as a
 // network that loses packets: the long polls under way, the deletes, the
 // sends. The consumer must come back by itself, with no restart. Then the
-// proxy refuses connections for a while. Duplicates are allowed: a delete
-// caught in the blackhole is retried only after its 30 s timeout, when
-// the message has already come back, and a send whose answer was lost is
-// sent again by the publisher.
+// proxy refuses connections for a while, then holds requests and answers
+// for a while and delivers them late; throughout, one answer in a hundred
+// is lost after its request took effect. Duplicates are allowed: a delete
+// that fails for longer than the consumer retries it, or arrives after the
+// message came back, leaves the message to be processed again, and a send
+// whose answer was lost is sent again by the publisher.
 func blackhole(ctx context.Context, r *runner, w *world) (result, error) {
 	var res result
 	n := r.size(3000, 400)
@@ -204,6 +206,11 @@ func blackhole(ctx context.Context, r *runner, w *world) (result, error) {
 	}
 	pub, err := w.publisher(ctx)
 	if err != nil {
+		return res, err
+	}
+	// Throughout, one answer in a hundred is lost after the request took
+	// effect.
+	if _, err := w.proxy.Inject(faults.Rule{Actions: dataActions, Fault: faults.ResetAfter(), Probability: 0.01}); err != nil {
 		return res, err
 	}
 	c, stop, err := w.consume(q, nil, mega.WithConcurrency(20), mega.WithWaitTime(wait))
@@ -260,6 +267,15 @@ func blackhole(ctx context.Context, r *runner, w *world) (result, error) {
 	afterRefuse, ok := recovery("refusal")
 	if ok {
 		res.note("connections refused for %v: processing resumed %v after", refuse, afterRefuse.Round(100*time.Millisecond))
+	}
+	sleep(ctx, time.Second)
+	if ended, err = w.proxy.Blackhole(faults.DeliverLate, refuse); err != nil {
+		return res, err
+	}
+	<-ended
+	afterLate, ok := recovery("late delivery")
+	if ok {
+		res.note("requests and answers held for %v, then delivered: processing resumed %v after", refuse, afterLate.Round(100*time.Millisecond))
 	}
 	if err := <-pubDone; err != nil {
 		return res, err
