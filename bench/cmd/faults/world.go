@@ -7,8 +7,10 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"sync"
 	"time"
@@ -395,8 +397,18 @@ func sleep(ctx context.Context, d time.Duration) bool {
 // faultSummary describes what the proxy injected.
 func faultSummary(c faults.Counts) string {
 	t := c.Total()
-	return fmt.Sprintf("proxy: %d requests, %d throttled, %d 5xx, %d reset, %d delayed, %d held by the blackhole",
+	s := fmt.Sprintf("proxy: %d requests, %d throttled, %d 5xx, %d reset, %d delayed, %d held by a blackhole",
 		t.Requests, t.Throttled, t.ServerErrors, t.Resets+t.ResetsAfter, t.Delayed, t.Held)
+	if t.Held > 0 {
+		var held []string
+		for _, a := range slices.Sorted(maps.Keys(c)) {
+			if n := c[a].Held; n > 0 {
+				held = append(held, fmt.Sprintf("%d %s", n, a))
+			}
+		}
+		s += " (" + join(held) + ")"
+	}
+	return s
 }
 
 // duplicateKinds splits the duplicates of a ledger: processings of the
