@@ -10,9 +10,10 @@
 // form body (the query protocol of SNS and of older SQS clients), so faults
 // can target actions: "ReceiveMessage", "DeleteMessageBatch", "Publish"...
 //
-// Faults, installed with [Proxy.Inject] as [Rule]s, apply to the requests
-// of the actions they name, to each with a probability, and to a limited
-// number of requests if wanted:
+// Faults, installed with [Proxy.Inject] as [Rule]s (or for a window of
+// time with [Proxy.Schedule]), apply to the requests of the actions they
+// name, to each with a probability, and to a limited number of requests if
+// wanted:
 //   - [Latency] waits before forwarding;
 //   - [Throttle] answers HTTP 400 with a throttling error in the shape of
 //     the request's protocol (ThrottlingException or RequestThrottled in

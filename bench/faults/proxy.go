@@ -231,6 +231,45 @@ func (p *Proxy) Inject(r Rule) (remove func(), err error) {
 	}, nil
 }
 
+// Schedule installs a rule start from now, for d, and returns at once; the
+// function it returns cancels the schedule (and removes the rule if it is
+// installed). Closing the proxy cancels it too.
+func (p *Proxy) Schedule(r Rule, start, d time.Duration) (cancel func(), err error) {
+	if err := r.validate(); err != nil {
+		return nil, err
+	}
+	stop := make(chan struct{})
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		t := time.NewTimer(start)
+		defer t.Stop()
+		select {
+		case <-t.C:
+		case <-stop:
+			return
+		case <-p.done:
+			return
+		}
+		remove, err := p.Inject(r)
+		if err != nil {
+			return
+		}
+		defer remove()
+		t.Reset(d)
+		select {
+		case <-t.C:
+		case <-stop:
+		case <-p.done:
+		}
+	}()
+	var once sync.Once
+	return func() {
+		once.Do(func() { close(stop) })
+		<-done
+	}, nil
+}
+
 // Clear removes every rule. A blackhole window under way goes on.
 func (p *Proxy) Clear() {
 	p.mu.Lock()

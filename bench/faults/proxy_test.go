@@ -287,6 +287,44 @@ func TestRemoveAndClear(t *testing.T) {
 	}
 }
 
+func TestSchedule(t *testing.T) {
+	e := newEnv(t)
+	cancel, err := e.proxy.Schedule(faults.Rule{Actions: []string{"SendMessage"}, Fault: faults.ServerError(503)}, 200*time.Millisecond, 300*time.Millisecond)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cancel()
+	if err := e.send(context.Background(), e.once, "before"); err != nil {
+		t.Fatalf("before the window: %v", err)
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for e.send(context.Background(), e.once, "during") == nil { // until the window opens
+		if time.Now().After(deadline) {
+			t.Fatal("the scheduled rule never applied")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	for e.send(context.Background(), e.once, "after") != nil { // until it closes
+		if time.Now().After(deadline) {
+			t.Fatal("the scheduled rule was never removed")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	// Cancelled before it starts, a rule never applies.
+	cancel2, err := e.proxy.Schedule(faults.Rule{Fault: faults.Reset()}, 100*time.Millisecond, time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cancel2()
+	time.Sleep(150 * time.Millisecond)
+	if err := e.send(context.Background(), e.once, "x"); err != nil {
+		t.Errorf("a cancelled schedule applied: %v", err)
+	}
+	if _, err := e.proxy.Schedule(faults.Rule{}, 0, time.Second); err == nil {
+		t.Error("Schedule accepted a rule without a fault")
+	}
+}
+
 func TestBlackholeHangNeverAnswers(t *testing.T) {
 	e := newEnv(t)
 	if err := e.send(context.Background(), e.once, "x"); err != nil {

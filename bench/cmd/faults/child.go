@@ -70,6 +70,7 @@ func (w *world) startConsumer(n int, args ...string) (*child, error) {
 	c := &child{cmd: exec.Command(w.r.consumerBin, args...), done: make(chan struct{}), set: &w.r.children}
 	c.cmd.Stdout = &c.stdout
 	c.cmd.Stderr = os.Stderr
+	dieWithParent(c.cmd)
 	if err := c.cmd.Start(); err != nil {
 		return nil, err
 	}

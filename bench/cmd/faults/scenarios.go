@@ -132,9 +132,9 @@ func throttling(ctx context.Context, r *runner, w *world) (result, error) {
 			if count%2 == 1 {
 				f = faults.Throttle("RequestThrottled")
 			}
-			remove, _ := w.proxy.Inject(faults.Rule{Actions: dataActions, Fault: f, Probability: 0.8})
+			cancel, _ := w.proxy.Schedule(faults.Rule{Actions: dataActions, Fault: f, Probability: 0.8}, 0, 400*time.Millisecond)
 			sleep(burstCtx, 400*time.Millisecond)
-			remove()
+			cancel()
 			count++
 		}
 	}()
