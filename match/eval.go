@@ -133,12 +133,43 @@ func (n *eqArray) match(v any, present bool) bool {
 	if !ok {
 		return false
 	}
+	// One pass that tries each (item, element) pair at most once, keeping
+	// nested arrays polynomial: seen records the items matched so far.
+	var small uint64
+	var large []bool
+	if len(n.items) > 64 {
+		large = make([]bool, len(n.items))
+	}
+	seenCount := 0
 	for _, e := range arr {
-		if !anyMatches(n.items, e) {
+		matched := false
+		for i, it := range n.items {
+			var seen bool
+			if large != nil {
+				seen = large[i]
+			} else {
+				seen = small&(1<<i) != 0
+			}
+			if seen && matched {
+				continue
+			}
+			if it.match(e, true) {
+				matched = true
+				if !seen {
+					seenCount++
+					if large != nil {
+						large[i] = true
+					} else {
+						small |= 1 << i
+					}
+				}
+			}
+		}
+		if !matched {
 			return false
 		}
 	}
-	return everyItemInArray(n.items, arr)
+	return seenCount == len(n.items)
 }
 
 func anyMatches(items []node, v any) bool {
