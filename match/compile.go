@@ -272,8 +272,18 @@ func normalizeOp(o Op, path string, depth int) (any, error) {
 		return nil, &PatternError{Path: path, Reason: "unknown operator " + o.name}
 	}
 	switch o.name {
-	case opDateTime, opDate, opNumber:
+	case opDateTime, opDate:
 		// Literals keep their operand as is; compiling checks it.
+		return o, nil
+	case opNumber:
+		if _, isStr := o.arg.(string); isStr {
+			return o, nil
+		}
+		if n, err := normalize(o.arg, joinKey(path, o.name), depth+1); err == nil {
+			if _, isNum := n.(json.Number); isNum {
+				return Op{o.name, n}, nil
+			}
+		}
 		return o, nil
 	}
 	arg, err := normalize(o.arg, joinKey(path, o.name), depth+1)
@@ -690,8 +700,11 @@ func alwaysEmpty(re *syntax.Regexp) bool {
 
 func numberLiteral(o Op, path string) (decimal, string, error) {
 	s, ok := o.arg.(string)
+	if n, isNum := o.arg.(json.Number); isNum {
+		s, ok = string(n), true
+	}
 	if !ok {
-		return decimal{}, "", &PatternError{Path: path, Reason: "$number needs a string holding a decimal number"}
+		return decimal{}, "", &PatternError{Path: path, Reason: "$number needs a decimal number, preferably as a string"}
 	}
 	d, ok := parseNumberText(s)
 	if !ok {

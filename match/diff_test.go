@@ -108,21 +108,24 @@ func decodeJSON(b []byte) (any, bool) {
 
 func TestMatcherAgreesWithReference(t *testing.T) {
 	vs := loadVectors(t, "match.json")
-	// The vectors themselves, then every vector pattern against every
-	// vector input.
+	// Every vector pattern against its own input and a sample of the
+	// others' inputs.
 	var inputs [][]byte
-	for _, v := range vs {
-		inputs = append(inputs, mustJSON(t, v.Input))
+	for i, v := range vs {
+		if i%6 == 0 {
+			inputs = append(inputs, mustJSON(t, v.Input))
+		}
 	}
 	for _, v := range vs {
 		p := mustJSON(t, v.Pattern)
+		checkAgainstReference(t, p, mustJSON(t, v.Input))
 		for _, in := range inputs {
 			checkAgainstReference(t, p, in)
 		}
 	}
 	// Random patterns on random values.
 	r := rand.New(rand.NewPCG(3, 5))
-	for range 20000 {
+	for range 10000 {
 		p := mustJSON(t, canonicalJSON(t, genLeaf(r, 2)))
 		checkAgainstReference(t, p, mustJSON(t, genValue(r, 2)))
 	}

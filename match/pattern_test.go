@@ -79,6 +79,7 @@ func TestGoPatternsRoundTrip(t *testing.T) {
 		{uint8(7), `7`, []any{7}, []any{8}},
 		{float32(0.1), `0.1`, []any{json.Number("0.1")}, []any{0.1000001}},
 		{nil, `null`, []any{nil}, []any{0}},
+		{Op{opNumber, 1.5}, `{"$number":1.5}`, []any{"1.50"}, []any{1}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.json, func(t *testing.T) {

@@ -146,6 +146,9 @@ func refValidValue(p any, depth int) error {
 			s, isStr := arg.(string)
 			switch op {
 			case "$number":
+				if n, isNum := arg.(json.Number); isNum {
+					s, isStr = string(n), true
+				}
 				if _, ok := refNumberText(s); !isStr || !ok {
 					return errRefInvalid
 				}
@@ -289,6 +292,9 @@ func refCmpDT(a, b refDT) int {
 func refLiteral(p any) (num *big.Rat, dt refDT, isNum, isDT bool) {
 	op, arg, _ := refOp(p)
 	s, _ := arg.(string)
+	if n, ok := arg.(json.Number); ok {
+		s = string(n)
+	}
 	switch op {
 	case "$number":
 		n, _ := refNumberText(s)
