@@ -47,12 +47,18 @@ func (w e2eTestWriter) Write(p []byte) (int, error) {
 // e2eRun starts a consumer of q and returns it with a function that stops
 // it, waits for Run to return and checks that it returned nil. The test's
 // cleanup stops it too. Polls are short so that shutdown is quick.
+//
+// The consumer has one poller: moto serves concurrent receives without a
+// lock and readily hands one message of a standard queue to two of them,
+// which SQS does only rarely. Tests that count deliveries would see those
+// duplicates.
 func e2eRun(t *testing.T, q transport.Queue, subs []mega.Subscriber, opts ...mega.Option) (*mega.Consumer, func()) {
 	t.Helper()
 	opts = append([]mega.Option{
 		mega.WithLogger(e2eLogger(t)),
 		mega.WithWaitTime(time.Second),
 		mega.WithBackoff(time.Second, 2*time.Second),
+		mega.WithPollers(1),
 	}, opts...)
 	c, err := mega.NewConsumer(q, opts...)
 	if err != nil {
@@ -675,21 +681,27 @@ func TestE2ERequestsPerMessage(t *testing.T) {
 		t.Errorf("PublishBatch of %d messages made %d send requests, want %d", n, s, n/transport.MaxBatch)
 	}
 
-	c, stop := e2eRun(t, counter, []mega.Subscriber{{Data: match.Data{}, Process: func(context.Context, *mega.Message) error { return nil }}})
-	awstest.Eventually(t, e2eWithin, "every message is deleted", func() bool { return c.Stats().Deleted == n })
+	// The default pollers, as in production. moto may deliver a message to
+	// both at once: such duplicates are counted, not failed.
+	c, stop := e2eRun(t, counter, []mega.Subscriber{{Data: match.Data{}, Process: func(context.Context, *mega.Message) error { return nil }}},
+		mega.WithPollers(2))
+	awstest.Eventually(t, e2eWithin, "every message is deleted", func() bool {
+		return c.Stats().Deleted >= n && env.Count(t, counter.q).Total() == 0
+	})
 	send, receive, del, change := counter.send.Load(), counter.receive.Load(), counter.delete.Load(), counter.changeVisible.Load()
 	stop()
 
 	perMessage := float64(send+receive+del+change) / n
-	t.Logf("%d messages: %d send, %d receive, %d delete, %d change-visibility requests: %.2f requests per message",
-		n, send, receive, del, change, perMessage)
+	s := c.Stats()
+	t.Logf("%d messages (%d received): %d send, %d receive, %d delete, %d change-visibility requests: %.2f requests per message",
+		n, s.Received, send, receive, del, change, perMessage)
 	// 0.3 at saturation (10 per send, receive and delete); moto's latency
 	// may leave the consumer receiving partial batches.
 	if perMessage > 0.5 {
 		t.Errorf("%.2f SQS requests per message, want at most 0.5", perMessage)
 	}
-	if s := c.Stats(); s.Received != n || s.Processed != n {
-		t.Errorf("stats %+v: every message should be received and processed once", s)
+	if s.Processed < n || s.Retried != 0 || s.DeadLettered != 0 {
+		t.Errorf("stats %+v: every message should be processed, none retried or dead-lettered", s)
 	}
 }
 
