@@ -109,19 +109,36 @@ func TestPublishToQueue(t *testing.T) {
 
 func TestPublishToTopic(t *testing.T) {
 	env, endpoint := cliEnv(t)
-	tp := env.Topic(t, sns.TopicConfig{})
-	q := env.Queue(t, sqs.QueueConfig{})
-	env.Subscribe(t, tp, q, sns.QueueSubscription{})
-	code, out, errs := mega(t, `{"protocol": "mega", "version": 1, "event": {"name": "user:created"}}`,
-		"publish", "--topic-arn", tp.ARN(), "--endpoint", endpoint, "--region", testenv.Region)
-	if code != exitOK {
-		t.Fatalf("exit %d, stderr %s", code, errs)
-	}
-	for _, m := range receivedByID(t, q, 1) {
-		if m.SNS == nil || m.SNS.TopicARN != tp.ARN() || m.SNS.MessageID+"\n" != out || m.Kind != protocol.KindMega {
-			t.Errorf("received %s with envelope %+v; want the event, with the SNS message id printed (%q)", m.Kind, m.SNS, out)
+
+	t.Run("standard", func(t *testing.T) {
+		tp := env.Topic(t, sns.TopicConfig{})
+		q := env.Queue(t, sqs.QueueConfig{})
+		env.Subscribe(t, tp, q, sns.QueueSubscription{})
+		code, out, errs := mega(t, `{"protocol": "mega", "version": 1, "event": {"name": "user:created"}}`,
+			"publish", "--topic-arn", tp.ARN(), "--endpoint", endpoint, "--region", testenv.Region)
+		if code != exitOK {
+			t.Fatalf("exit %d, stderr %s", code, errs)
 		}
-	}
+		for _, m := range receivedByID(t, q, 1) {
+			if m.SNS == nil || m.SNS.TopicARN != tp.ARN() || m.SNS.MessageID+"\n" != out || m.Kind != protocol.KindMega {
+				t.Errorf("received %s with envelope %+v; want the event, with the SNS message id printed (%q)", m.Kind, m.SNS, out)
+			}
+		}
+	})
+	t.Run("FIFO", func(t *testing.T) {
+		// No content-based deduplication on either: the command provides the ids.
+		tp := env.Topic(t, sns.TopicConfig{FIFO: true})
+		q := env.Queue(t, sqs.QueueConfig{FIFO: true})
+		env.Subscribe(t, tp, q, sns.QueueSubscription{RawMessageDelivery: true})
+		code, out, errs := mega(t, "{\"seq\": 1}\n{\"seq\": 2}\n", "publish", "--topic-arn", tp.ARN(), "--endpoint", endpoint, "--group-id", "g1")
+		if code != exitOK || len(lines(out)) != 2 {
+			t.Fatalf("exit %d, output %q, stderr %s; want two ids", code, out, errs)
+		}
+		msgs := awstest.Receive(t, q, 2, 10*time.Second, transport.ReceiveRequest{VisibilityTimeout: time.Minute})
+		if msgs[0].Body != `{"seq":1}` || msgs[1].Body != `{"seq":2}` || msgs[0].GroupID != "g1" {
+			t.Errorf("received %q, %q in group %q; want both in order in g1", msgs[0].Body, msgs[1].Body, msgs[0].GroupID)
+		}
+	})
 }
 
 func TestPublishToFIFOQueue(t *testing.T) {
