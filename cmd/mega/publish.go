@@ -115,13 +115,6 @@ func cmdPublish(ctx context.Context, e *env, args []string) int {
 	if (*queueURL == "") == (*topicARN == "") {
 		return fail(errors.New("give one destination: --queue-url or --topic-arn"))
 	}
-	if len(names) == 0 {
-		names = []string{"-"}
-	}
-	inputs, err := readPublishInputs(e, names)
-	if err != nil {
-		return fail(err)
-	}
 
 	var (
 		dest  transport.Sender
@@ -143,6 +136,13 @@ func cmdPublish(ctx context.Context, e *env, args []string) int {
 	}
 	if fifo && *groupID == "" {
 		return fail(errors.New("a FIFO destination needs --group-id"))
+	}
+	if len(names) == 0 {
+		names = []string{"-"}
+	}
+	inputs, err := readPublishInputs(e, names)
+	if err != nil {
+		return fail(err)
 	}
 	enc := protocol.JSON
 	if *useBSON {
