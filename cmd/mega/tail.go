@@ -36,8 +36,9 @@ payloads; text, binary and invalid bodies never match.
 Without --delete the queue is left as it was: tail keeps the messages it
 receives invisible while it runs, so that it sees each one once, and makes
 them all visible again when it stops (their receive count goes up by one).
-On a FIFO queue it therefore shows only the first message of each group.
-With --delete, the printed messages are deleted, and only those.
+With --delete, the printed messages are deleted, and only those. (On a
+FIFO queue, the later messages of a group stay out of reach while tail
+holds earlier ones: without --delete it sees the first few of each group.)
 
 tail stops after --max printed messages, when no new message has arrived
 for --wait seconds, or on Ctrl-C.
