@@ -280,7 +280,9 @@ func (c *Consumer) poll(ctx, hard context.Context, stopping <-chan struct{}, han
 			return
 		default:
 		}
-		req := transport.ReceiveRequest{MaxMessages: got, WaitTime: c.cfg.waitTime, VisibilityTimeout: c.cfg.visibility}
+		// Always ask for the visibility the heartbeat works with: a queue
+		// whose own is 0 would otherwise hand the message out again at once.
+		req := transport.ReceiveRequest{MaxMessages: got, WaitTime: c.cfg.waitTime, VisibilityTimeout: c.visibility}
 		msgs, err := c.queue.Receive(ctx, req)
 		c.freeSlots(got - len(msgs))
 		if err != nil {
@@ -372,6 +374,11 @@ func (c *Consumer) dispatch(ctx context.Context, items []*inflight, handlers *sy
 // handle decodes a message, runs the matching subscribers and settles the
 // message; it returns the outcome.
 func (c *Consumer) handle(ctx context.Context, it *inflight) (o outcome) {
+	if it.settled() {
+		// Released at the end of the grace period while it waited its turn
+		// in its FIFO group: it is someone else's now.
+		return outcomeRelease
+	}
 	tm := it.msg
 	log := c.log.With("message_id", tm.ID, "receive_count", tm.ReceiveCount)
 	dm, err := c.dec.Decode(tm.Body)

@@ -654,3 +654,34 @@ func TestShutdownFinishesALongPollAndReleasesWhatItBrought(t *testing.T) {
 		t.Errorf("stats %+v", s)
 	}
 }
+
+func TestFIFOShutdownDoesNotRunReleasedMessages(t *testing.T) {
+	f := newFixture(t, "grace.fifo", memory.QueueConfig{ContentBasedDeduplication: true, VisibilityTimeout: time.Hour})
+	p, err := mega.NewPublisher(f.queue, mega.WithPublisherLogger(quiet))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var entries []mega.Entry
+	for i := range 3 {
+		entries = append(entries, mega.Entry{Payload: protocol.NewData(map[string]any{"seq": i}), GroupID: "g"})
+	}
+	if _, err := p.PublishBatch(context.Background(), entries); err != nil {
+		t.Fatal(err)
+	}
+	started := make(chan struct{}, 3)
+	var calls atomic.Int32
+	_, stop := f.run([]mega.Subscriber{{Data: match.Data{}, Process: func(ctx context.Context, m *mega.Message) error {
+		calls.Add(1)
+		started <- struct{}{}
+		<-ctx.Done() // the first of the group blocks until the grace period ends
+		return ctx.Err()
+	}}}, mega.WithGracePeriod(100*time.Millisecond))
+	<-started
+	stop()
+	if n := calls.Load(); n != 1 {
+		t.Errorf("%d handlers ran; the group's later messages were released and must not run", n)
+	}
+	if st := f.queue.Stats(); st.Visible != 3 || st.InFlight != 0 {
+		t.Errorf("queue %+v; want the whole group visible again", st)
+	}
+}

@@ -12,7 +12,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"os"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -705,18 +704,7 @@ func TestE2ERequestsPerMessage(t *testing.T) {
 	}
 }
 
-// e2eKnownBug skips a test that shows a known bug unless
-// MEGA_TEST_KNOWN_BUGS=1, so that the suite stays green until the fix
-// lands and the skip is removed.
-func e2eKnownBug(t *testing.T, bug string) {
-	t.Helper()
-	if os.Getenv("MEGA_TEST_KNOWN_BUGS") != "1" {
-		t.Skip("known bug, run with MEGA_TEST_KNOWN_BUGS=1 to see it fail: " + bug)
-	}
-}
-
 func TestE2EQueueWithZeroVisibilityTimeout(t *testing.T) {
-	e2eKnownBug(t, "the consumer assumes 30s of visibility on a queue whose default is 0 but receives with the queue's 0 (consumer.go, poll)")
 	t.Parallel()
 	env := awstest.New(t)
 	// SQS allows a default visibility timeout of 0: a received message is

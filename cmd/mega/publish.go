@@ -11,7 +11,7 @@ import (
 	"log/slog"
 	"os"
 
-	sqsmega "github.com/sqs-mega/sqs-mega-go"
+	mega "github.com/sqs-mega/sqs-mega-go"
 	"github.com/sqs-mega/sqs-mega-go/codec"
 	"github.com/sqs-mega/sqs-mega-go/protocol"
 	"github.com/sqs-mega/sqs-mega-go/transport"
@@ -157,7 +157,7 @@ func cmdPublish(ctx context.Context, e *env, args []string) int {
 	}
 
 	logger := slog.New(slog.NewTextHandler(e.stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
-	p, err := sqsmega.NewPublisher(dest, sqsmega.WithEncoding(enc), sqsmega.WithMaxMessageSize(limit), sqsmega.WithPublisherLogger(logger))
+	p, err := mega.NewPublisher(dest, mega.WithEncoding(enc), mega.WithMaxMessageSize(limit), mega.WithPublisherLogger(logger))
 	if err != nil {
 		return fail(err)
 	}
@@ -168,7 +168,7 @@ func cmdPublish(ctx context.Context, e *env, args []string) int {
 	if err == nil {
 		return exitOK
 	}
-	var be *sqsmega.BatchError
+	var be *mega.BatchError
 	if !errors.As(err, &be) {
 		fmt.Fprintf(e.stderr, "mega publish: %v\n", err)
 		return exitFailure
@@ -279,11 +279,11 @@ func jsonKind(v any) string {
 // anything what the publisher would refuse, and returns the entries to
 // publish. On a FIFO destination each entry's deduplication id is the
 // SHA-256 of its body.
-func publishEntries(inputs []publishInput, enc protocol.Encoding, limit int, groupID string, fifo bool) ([]sqsmega.Entry, error) {
+func publishEntries(inputs []publishInput, enc protocol.Encoding, limit int, groupID string, fifo bool) ([]mega.Entry, error) {
 	// The publisher names the encoding in a message attribute: leave room.
-	room := limit - transport.StringAttribute(enc.String()).Size(sqsmega.AttrEncoding)
+	room := limit - transport.StringAttribute(enc.String()).Size(mega.AttrEncoding)
 	encoder := protocol.Encoder{Encoding: enc, MaxSize: room}
-	entries := make([]sqsmega.Entry, len(inputs))
+	entries := make([]mega.Entry, len(inputs))
 	var errs []error
 	for i, in := range inputs {
 		body, err := encoder.Encode(in.payload)
@@ -291,7 +291,7 @@ func publishEntries(inputs []publishInput, enc protocol.Encoding, limit int, gro
 			errs = append(errs, fmt.Errorf("%s: %w", in.name, err))
 			continue
 		}
-		entries[i] = sqsmega.Entry{Payload: in.payload, GroupID: groupID}
+		entries[i] = mega.Entry{Payload: in.payload, GroupID: groupID}
 		if fifo {
 			sum := sha256.Sum256([]byte(body))
 			entries[i].DeduplicationID = hex.EncodeToString(sum[:])

@@ -10,7 +10,7 @@ import (
 	"testing"
 	"time"
 
-	sqsmega "github.com/sqs-mega/sqs-mega-go"
+	mega "github.com/sqs-mega/sqs-mega-go"
 	"github.com/sqs-mega/sqs-mega-go/internal/awstest"
 	"github.com/sqs-mega/sqs-mega-go/internal/testenv"
 	"github.com/sqs-mega/sqs-mega-go/protocol"
@@ -34,15 +34,15 @@ func lines(out string) []string {
 }
 
 // receivedByID receives n messages and returns them by message id, decoded.
-func receivedByID(t *testing.T, q transport.Queue, n int) map[string]sqsmega.Message {
+func receivedByID(t *testing.T, q transport.Queue, n int) map[string]mega.Message {
 	t.Helper()
-	got := map[string]sqsmega.Message{}
+	got := map[string]mega.Message{}
 	for _, m := range awstest.Receive(t, q, n, 10*time.Second, transport.ReceiveRequest{VisibilityTimeout: time.Minute}) {
 		dm, err := protocol.Decode(m.Body)
 		if err != nil {
 			t.Fatalf("received body %q: %v", m.Body, err)
 		}
-		got[m.ID] = sqsmega.Message{Message: dm, ID: m.ID, Body: m.Body, Attributes: m.Attributes, GroupID: m.GroupID}
+		got[m.ID] = mega.Message{Message: dm, ID: m.ID, Body: m.Body, Attributes: m.Attributes, GroupID: m.GroupID}
 	}
 	return got
 }
@@ -74,7 +74,7 @@ func TestPublishToQueue(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			q := env.Queue(t, sqs.QueueConfig{})
 			before := time.Now().Add(-time.Second)
-			code, out, errs := mega(t, tt.stdin, append([]string{"publish", "--queue-url", q.URL(), "--endpoint", endpoint}, tt.args...)...)
+			code, out, errs := runCLI(t, tt.stdin, append([]string{"publish", "--queue-url", q.URL(), "--endpoint", endpoint}, tt.args...)...)
 			if code != exitOK {
 				t.Fatalf("exit %d, stderr %s", code, errs)
 			}
@@ -96,8 +96,8 @@ func TestPublishToQueue(t *testing.T) {
 				t.Errorf("total %v; JSON keeps numbers as written", total)
 			}
 			for _, m := range got {
-				if a := m.Attributes[sqsmega.AttrEncoding].StringValue; a != tt.encoding {
-					t.Errorf("attribute %s = %q, want %q", sqsmega.AttrEncoding, a, tt.encoding)
+				if a := m.Attributes[mega.AttrEncoding].StringValue; a != tt.encoding {
+					t.Errorf("attribute %s = %q, want %q", mega.AttrEncoding, a, tt.encoding)
 				}
 				if isJSON := strings.HasPrefix(m.Body, "{"); isJSON != (tt.encoding == "json") {
 					t.Errorf("body %.30q is not in %s", m.Body, tt.encoding)
@@ -114,7 +114,7 @@ func TestPublishToTopic(t *testing.T) {
 		tp := env.Topic(t, sns.TopicConfig{})
 		q := env.Queue(t, sqs.QueueConfig{})
 		env.Subscribe(t, tp, q, sns.QueueSubscription{})
-		code, out, errs := mega(t, `{"protocol": "mega", "version": 1, "event": {"name": "user:created"}}`,
+		code, out, errs := runCLI(t, `{"protocol": "mega", "version": 1, "event": {"name": "user:created"}}`,
 			"publish", "--topic-arn", tp.ARN(), "--endpoint", endpoint, "--region", testenv.Region)
 		if code != exitOK {
 			t.Fatalf("exit %d, stderr %s", code, errs)
@@ -130,7 +130,7 @@ func TestPublishToTopic(t *testing.T) {
 		tp := env.Topic(t, sns.TopicConfig{FIFO: true})
 		q := env.Queue(t, sqs.QueueConfig{FIFO: true})
 		env.Subscribe(t, tp, q, sns.QueueSubscription{RawMessageDelivery: true})
-		code, out, errs := mega(t, "{\"seq\": 1}\n{\"seq\": 2}\n", "publish", "--topic-arn", tp.ARN(), "--endpoint", endpoint, "--group-id", "g1")
+		code, out, errs := runCLI(t, "{\"seq\": 1}\n{\"seq\": 2}\n", "publish", "--topic-arn", tp.ARN(), "--endpoint", endpoint, "--group-id", "g1")
 		if code != exitOK || len(lines(out)) != 2 {
 			t.Fatalf("exit %d, output %q, stderr %s; want two ids", code, out, errs)
 		}
@@ -149,7 +149,7 @@ func TestPublishToFIFOQueue(t *testing.T) {
 	for i := range 12 {
 		fmt.Fprintf(&stdin, `{"seq": %d}`+"\n", i)
 	}
-	code, out, errs := mega(t, stdin.String(), "publish", "--queue-url", q.URL(), "--endpoint", endpoint, "--group-id", "g1")
+	code, out, errs := runCLI(t, stdin.String(), "publish", "--queue-url", q.URL(), "--endpoint", endpoint, "--group-id", "g1")
 	if code != exitOK || len(lines(out)) != 12 {
 		t.Fatalf("exit %d, output %q, stderr %s; want 12 ids", code, out, errs)
 	}
@@ -182,7 +182,7 @@ func TestPublishToFIFOQueue(t *testing.T) {
 func TestPublishInvalidInputSendsNothing(t *testing.T) {
 	env, endpoint := cliEnv(t)
 	q := env.Queue(t, sqs.QueueConfig{})
-	code, _, errs := mega(t, "{\"ok\": 1}\n{\"ok\": 2}\n{\"protocol\": \"mega\", \"version\": 1, \"event\": {\"name\": \"x\", \"timestamp\": \"2020-01-01\"}}\n",
+	code, _, errs := runCLI(t, "{\"ok\": 1}\n{\"ok\": 2}\n{\"protocol\": \"mega\", \"version\": 1, \"event\": {\"name\": \"x\", \"timestamp\": \"2020-01-01\"}}\n",
 		"publish", "--queue-url", q.URL(), "--endpoint", endpoint)
 	if code != exitUsage || !strings.Contains(errs, "stdin line 3") || !strings.Contains(errs, "event.timestamp") {
 		t.Errorf("exit %d, stderr %q; want 2 naming line 3 and its problem", code, errs)
@@ -202,7 +202,7 @@ func TestPublishFailures(t *testing.T) {
 			fmt.Fprintf(&stdin, `{"n": %d}`+"\n", i)
 		}
 		fmt.Fprintf(&stdin, `{"big": %q}`+"\n", strings.Repeat("x", 2000))
-		code, out, errs := mega(t, stdin.String(), "publish", "--queue-url", q.URL(), "--endpoint", endpoint)
+		code, out, errs := runCLI(t, stdin.String(), "publish", "--queue-url", q.URL(), "--endpoint", endpoint)
 		ids := lines(out)
 		if code != exitFailure || len(ids) != 11 || ids[10] != "" || slices.Contains(ids[:10], "") {
 			t.Fatalf("exit %d, output %q; want 1 and ten ids, then an empty line", code, out)
@@ -217,7 +217,7 @@ func TestPublishFailures(t *testing.T) {
 	t.Run("no such queue", func(t *testing.T) {
 		q := env.Queue(t, sqs.QueueConfig{})
 		missing := q.URL() + "-missing"
-		code, out, errs := mega(t, `{"n": 1}`, "publish", "--queue-url", missing, "--endpoint", endpoint)
+		code, out, errs := runCLI(t, `{"n": 1}`, "publish", "--queue-url", missing, "--endpoint", endpoint)
 		if code != exitFailure || out != "\n" || !strings.Contains(errs, "does not exist") {
 			t.Errorf("exit %d, output %q, stderr %q; want 1 and the queue said not to exist", code, out, errs)
 		}

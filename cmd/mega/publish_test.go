@@ -240,7 +240,7 @@ func TestPublishUsage(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			code, out, errs := mega(t, tt.stdin, tt.args...)
+			code, out, errs := runCLI(t, tt.stdin, tt.args...)
 			if code != tt.code || !strings.Contains(out+errs, tt.out) {
 				t.Errorf("exit %d, output %q %q; want exit %d mentioning %q", code, out, errs, tt.code, tt.out)
 			}

@@ -81,7 +81,7 @@ func TestTailPrintsMessagesAndLeavesThemInTheQueue(t *testing.T) {
 	// Twice: the first run must leave every message visible for the next.
 	for round := 1; round <= 2; round++ {
 		start := time.Now()
-		code, out, errs := mega(t, "", "tail", "--queue-url", q.URL(), "--endpoint", endpoint, "--wait", "1")
+		code, out, errs := runCLI(t, "", "tail", "--queue-url", q.URL(), "--endpoint", endpoint, "--wait", "1")
 		if code != exitOK {
 			t.Fatalf("round %d: exit %d, stderr %s", round, code, errs)
 		}
@@ -98,7 +98,7 @@ func TestTailPrintsMessagesAndLeavesThemInTheQueue(t *testing.T) {
 				t.Errorf("line %d: message_id %v, want %s", i+1, m["message_id"], ids[i])
 			}
 			delete(m, "message_id")
-			_, decoded, _ := mega(t, bodies[i], "decode")
+			_, decoded, _ := runCLI(t, bodies[i], "decode")
 			if g, w := mustJSON(t, m), mustJSON(t, decodeLine(t, decoded)); g != w {
 				t.Errorf("line %d is %s\nwant the decode form %s", i+1, g, w)
 			}
@@ -118,7 +118,7 @@ func TestTailPatternAndDelete(t *testing.T) {
 		`{"name": "user:imported"}`,
 		"user:created",
 	)
-	code, out, errs := mega(t, "", "tail", "--queue-url", q.URL(), "--endpoint", endpoint, "--wait", "1",
+	code, out, errs := runCLI(t, "", "tail", "--queue-url", q.URL(), "--endpoint", endpoint, "--wait", "1",
 		"-p", `{"name": {"$prefix": "user:"}}`, "--delete")
 	if code != exitOK {
 		t.Fatalf("exit %d, stderr %s", code, errs)
@@ -155,7 +155,7 @@ func TestTailMax(t *testing.T) {
 			q := env.Queue(t, sqs.QueueConfig{VisibilityTimeout: time.Hour})
 			sendBodies(t, q, `{"n": 1}`, `{"n": 2}`, `{"n": 3}`, `{"n": 4}`, `{"n": 5}`)
 			start := time.Now()
-			code, out, errs := mega(t, "", append([]string{"tail", "--queue-url", q.URL(), "--endpoint", endpoint, "--max", "2", "--wait", "30"}, tt.args...)...)
+			code, out, errs := runCLI(t, "", append([]string{"tail", "--queue-url", q.URL(), "--endpoint", endpoint, "--max", "2", "--wait", "30"}, tt.args...)...)
 			if code != exitOK || len(lines(out)) != 2 {
 				t.Fatalf("exit %d, output %q, stderr %s; want two lines", code, out, errs)
 			}
@@ -195,7 +195,7 @@ func TestTailStopsWhenTheQueueStaysEmpty(t *testing.T) {
 	env, endpoint := cliEnv(t)
 	q := env.Queue(t, sqs.QueueConfig{})
 	start := time.Now()
-	code, out, errs := mega(t, "", "tail", "--queue-url", q.URL(), "--endpoint", endpoint, "--wait", "2")
+	code, out, errs := runCLI(t, "", "tail", "--queue-url", q.URL(), "--endpoint", endpoint, "--wait", "2")
 	d := time.Since(start)
 	if code != exitOK || out != "" {
 		t.Errorf("exit %d, output %q, stderr %s; want nothing printed", code, out, errs)
@@ -208,7 +208,7 @@ func TestTailStopsWhenTheQueueStaysEmpty(t *testing.T) {
 func TestTailQueueErrors(t *testing.T) {
 	env, endpoint := cliEnv(t)
 	q := env.Queue(t, sqs.QueueConfig{})
-	code, out, errs := mega(t, "", "tail", "--queue-url", q.URL()+"-missing", "--endpoint", endpoint)
+	code, out, errs := runCLI(t, "", "tail", "--queue-url", q.URL()+"-missing", "--endpoint", endpoint)
 	if code != exitFailure || out != "" || !strings.Contains(errs, "does not exist") {
 		t.Errorf("exit %d, output %q, stderr %q; want 1 and the queue said not to exist", code, out, errs)
 	}

@@ -50,7 +50,7 @@ func TestTailLine(t *testing.T) {
 			}
 			delete(got, "message_id")
 			// The rest is what `mega decode` prints for the body.
-			_, out, _ := mega(t, tt.body, "decode")
+			_, out, _ := runCLI(t, tt.body, "decode")
 			want := decodeLine(t, out)
 			g, _ := json.Marshal(got)
 			w, _ := json.Marshal(want)
@@ -162,7 +162,7 @@ func TestTailUsage(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			code, out, errs := mega(t, "", tt.args...)
+			code, out, errs := runCLI(t, "", tt.args...)
 			if code != tt.code || !strings.Contains(out+errs, tt.out) {
 				t.Errorf("exit %d, output %q %q; want exit %d mentioning %q", code, out, errs, tt.code, tt.out)
 			}
