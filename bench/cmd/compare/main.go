@@ -31,18 +31,19 @@ import (
 )
 
 type runConfig struct {
-	Seed          uint64
-	MatchEvents   int
-	PatternCounts []int
-	MatchDuration time.Duration
-	Messages      int
-	Concurrency   int
-	Latencies     []time.Duration
-	Handlers      []time.Duration
-	Clients       []string
-	ChildTimeout  time.Duration
-	SkipMatch     bool
-	SkipE2E       bool
+	Seed           uint64
+	MatchEvents    int
+	PatternCounts  []int
+	MatchDuration  time.Duration
+	Messages       int
+	Concurrency    int
+	Latencies      []time.Duration
+	Handlers       []time.Duration
+	Clients        []string
+	ChildTimeout   time.Duration
+	SkipMatch      bool
+	SkipE2E        bool
+	SDKDefaultHTTP bool
 }
 
 func main() {
@@ -68,6 +69,7 @@ func run(args []string) int {
 		timeout   = fs.Duration("timeout", 10*time.Minute, "limit for one client phase (-quick: 40s)")
 		skipMatch = fs.Bool("skip-match", false, "skip the matching workload")
 		skipE2E   = fs.Bool("skip-e2e", false, "skip the end-to-end workload")
+		sdkHTTP   = fs.Bool("sdk-default-http", false, "give clients the SDK's HTTP client without sqsfake.HTTPClient (it then loses answers of a zero-latency endpoint now and then)")
 	)
 	fs.Usage = func() {
 		fmt.Fprintln(fs.Output(), "usage: compare [flags]")
@@ -100,7 +102,7 @@ func run(args []string) int {
 	cfg := runConfig{
 		Seed: *seed, MatchEvents: *events, MatchDuration: *matchDur,
 		Messages: *n, Concurrency: *conc, ChildTimeout: *timeout,
-		SkipMatch: *skipMatch, SkipE2E: *skipE2E,
+		SkipMatch: *skipMatch, SkipE2E: *skipE2E, SDKDefaultHTTP: *sdkHTTP,
 	}
 	var errs []error
 	var err error
