@@ -11,6 +11,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode"
 	"unicode/utf8"
 )
 
@@ -35,8 +36,8 @@ const (
 // goroutines.
 type Matcher struct {
 	event  bool
-	root   node    // data or value pattern
-	fields []field // event pattern
+	root   node    // the whole pattern, applied to the document
+	fields []field // event pattern keys, for Set and SNSFilter
 	json   []byte  // canonical JSON form
 }
 
@@ -129,6 +130,12 @@ func compileEvent(e Event) (*Matcher, error) {
 		m.fields = append(m.fields, field{key: k, path: EventPath(k), node: n})
 	}
 	slices.SortStableFunc(m.fields, func(a, b field) int { return cost(a.node) - cost(b.node) })
+	tree := &pathTree{}
+	for _, f := range m.fields {
+		tree.add(f.path, f.node)
+	}
+	tree.sort()
+	m.root = tree
 	if m.json, err = encodeCanonical(nil, cm); err != nil {
 		return nil, err
 	}
@@ -139,19 +146,7 @@ func compileEvent(e Event) (*Matcher, error) {
 // normalized document of a MEGA event (see the package documentation); for
 // a data pattern, the decoded data document. Match never fails: a value of
 // a type an operator cannot apply to makes that operator false.
-func (m *Matcher) Match(doc any) bool {
-	if !m.event {
-		return m.root.match(doc, true)
-	}
-	for i := range m.fields {
-		f := &m.fields[i]
-		v, ok := lookup(doc, f.path)
-		if !f.node.match(v, ok) {
-			return false
-		}
-	}
-	return true
-}
+func (m *Matcher) Match(doc any) bool { return m.root.match(doc, true) }
 
 // IsEvent reports whether m was compiled from an [Event] pattern.
 func (m *Matcher) IsEvent() bool { return m.event }
@@ -277,8 +272,18 @@ func normalizeOp(o Op, path string, depth int) (any, error) {
 		return nil, &PatternError{Path: path, Reason: "unknown operator " + o.name}
 	}
 	switch o.name {
-	case opDateTime, opDate, opNumber:
+	case opDateTime, opDate:
 		// Literals keep their operand as is; compiling checks it.
+		return o, nil
+	case opNumber:
+		if _, isStr := o.arg.(string); isStr {
+			return o, nil
+		}
+		if n, err := normalize(o.arg, joinKey(path, o.name), depth+1); err == nil {
+			if _, isNum := n.(json.Number); isNum {
+				return Op{o.name, n}, nil
+			}
+		}
 		return o, nil
 	}
 	arg, err := normalize(o.arg, joinKey(path, o.name), depth+1)
@@ -453,7 +458,7 @@ func compileOp(o Op, path string, depth int) (node, error) {
 		if err != nil {
 			return nil, err
 		}
-		return &inNode{ns}, nil
+		return newInNode(ns), nil
 	case opNot:
 		p, err := compilePattern(o.arg, opPath, depth+1)
 		if err != nil {
@@ -542,60 +547,127 @@ func compileRegex(src, path string) (node, error) {
 	if err != nil {
 		return nil, &PatternError{Path: path, Reason: "$match: " + err.Error(), Err: err}
 	}
-	prefix, exact := regexPrefix(src)
-	return &regexNode{re: re, src: src, prefix: prefix, exact: exact}, nil
+	prefix, exact, class := regexShape(src)
+	return &regexNode{re: re, src: src, prefix: prefix, exact: exact, class: class}, nil
 }
 
 // regexPrefix returns a literal that every string the expression matches
 // (at its start) begins with, and whether the expression matches every
 // string beginning with it. It errs on the side of a shorter prefix.
 func regexPrefix(src string) (string, bool) {
+	p, exact, class := regexShape(src)
+	return p, exact && class == nil
+}
+
+// regexShape is regexPrefix, and moreover recognizes expressions such as
+// `\d+` or `user:[a-z]` that match exactly the strings starting with the
+// prefix followed by one character of a class: class then holds the
+// class's rune ranges (pairs of bounds, as in regexp/syntax) and exact is
+// true.
+func regexShape(src string) (prefix string, exact bool, class []rune) {
 	re, err := syntax.Parse(src, syntax.Perl)
 	if err != nil {
-		return "", false
+		return "", false, nil
 	}
 	re = re.Simplify()
 	var b strings.Builder
-	_, exact := literalWalk(re, &b)
+	var rest []*syntax.Regexp
+	_, exact, rest = literalWalk(re, &b)
 	p := b.String()
 	// Regexp reads invalid UTF-8 as U+FFFD, which a byte prefix test
 	// would not.
 	if strings.ContainsRune(p, utf8.RuneError) {
-		return "", false
+		return "", false, nil
 	}
-	return p, exact
+	if !exact && len(rest) > 0 {
+		if class = oneRuneClass(rest[0]); class != nil {
+			exact = true
+			for _, r := range rest[1:] {
+				exact = exact && alwaysEmpty(r)
+			}
+			if !exact {
+				class = nil
+			}
+		}
+	}
+	return p, exact, class
+}
+
+// oneRuneClass returns the rune ranges of re if re matches exactly one
+// character of a class, or one or more of them (at the start of a match
+// that need not reach the end of the text, one is as good as many).
+func oneRuneClass(re *syntax.Regexp) []rune {
+	if re.Op == syntax.OpPlus || (re.Op == syntax.OpRepeat && re.Min == 1) || re.Op == syntax.OpCapture {
+		re = re.Sub[0]
+	}
+	switch re.Op {
+	case syntax.OpCharClass:
+		if len(re.Rune) == 0 {
+			return nil
+		}
+		return slices.Clone(re.Rune)
+	case syntax.OpAnyCharNotNL:
+		return []rune{0, '\n' - 1, '\n' + 1, utf8.MaxRune}
+	case syntax.OpAnyChar:
+		return []rune{0, utf8.MaxRune}
+	case syntax.OpLiteral:
+		if len(re.Rune) == 1 && re.Flags&syntax.FoldCase != 0 {
+			r := re.Rune[0]
+			var out []rune
+			for f := r; ; {
+				out = append(out, f, f)
+				if f = unicode.SimpleFold(f); f == r {
+					break
+				}
+			}
+			return out
+		}
+	}
+	return nil
 }
 
 // literalWalk appends to b the literal that starts every match of re. It
 // reports whether re matches exactly that literal (pure) and whether re
-// matches every string starting with what it appended (exact).
-func literalWalk(re *syntax.Regexp, b *strings.Builder) (pure, exact bool) {
+// matches every string starting with what it appended (exact). When re
+// is a concatenation that is neither, rest holds its parts after the
+// literal.
+func literalWalk(re *syntax.Regexp, b *strings.Builder) (pure, exact bool, rest []*syntax.Regexp) {
 	switch re.Op {
 	case syntax.OpLiteral:
 		if re.Flags&syntax.FoldCase != 0 {
-			return false, false
+			return false, false, []*syntax.Regexp{re}
 		}
 		for _, r := range re.Rune {
 			b.WriteRune(r)
 		}
-		return true, true
+		return true, true, nil
 	case syntax.OpCapture:
-		return literalWalk(re.Sub[0], b)
+		pure, exact, rest = literalWalk(re.Sub[0], b)
+		if rest == nil && !pure {
+			rest = []*syntax.Regexp{re}
+		}
+		return pure, exact, rest
 	case syntax.OpBeginText, syntax.OpBeginLine:
 		ok := b.Len() == 0
-		return ok, ok
+		return ok, ok, nil
 	case syntax.OpConcat:
 		for i, sub := range re.Sub {
-			if p, e := literalWalk(sub, b); !p {
-				for _, rest := range re.Sub[i+1:] {
-					e = e && alwaysEmpty(rest)
-				}
-				return false, e
+			p, e, r := literalWalk(sub, b)
+			if p {
+				continue
 			}
+			for _, after := range re.Sub[i+1:] {
+				e = e && alwaysEmpty(after)
+			}
+			if r != nil {
+				// The sub-expression's own remainder, then what follows it.
+				r = append(slices.Clip(r), re.Sub[i+1:]...)
+			}
+			return false, e, r
 		}
-		return true, true
+		return true, true, nil
 	}
-	return false, alwaysEmpty(re)
+	return false, alwaysEmpty(re), []*syntax.Regexp{re}
 }
 
 // alwaysEmpty reports whether re can match the empty string
@@ -628,8 +700,11 @@ func alwaysEmpty(re *syntax.Regexp) bool {
 
 func numberLiteral(o Op, path string) (decimal, string, error) {
 	s, ok := o.arg.(string)
+	if n, isNum := o.arg.(json.Number); isNum {
+		s, ok = string(n), true
+	}
 	if !ok {
-		return decimal{}, "", &PatternError{Path: path, Reason: "$number needs a string holding a decimal number"}
+		return decimal{}, "", &PatternError{Path: path, Reason: "$number needs a decimal number, preferably as a string"}
 	}
 	d, ok := parseNumberText(s)
 	if !ok {

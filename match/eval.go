@@ -3,8 +3,10 @@ package match
 import (
 	"encoding/json"
 	"regexp"
+	"slices"
 	"strings"
 	"time"
+	"unicode/utf8"
 )
 
 // A node is one compiled pattern. match reports whether it holds on v;
@@ -133,12 +135,43 @@ func (n *eqArray) match(v any, present bool) bool {
 	if !ok {
 		return false
 	}
+	// One pass that tries each (item, element) pair at most once, keeping
+	// nested arrays polynomial: seen records the items matched so far.
+	var small uint64
+	var large []bool
+	if len(n.items) > 64 {
+		large = make([]bool, len(n.items))
+	}
+	seenCount := 0
 	for _, e := range arr {
-		if !anyMatches(n.items, e) {
+		matched := false
+		for i, it := range n.items {
+			var seen bool
+			if large != nil {
+				seen = large[i]
+			} else {
+				seen = small&(1<<i) != 0
+			}
+			if seen && matched {
+				continue
+			}
+			if it.match(e, true) {
+				matched = true
+				if !seen {
+					seenCount++
+					if large != nil {
+						large[i] = true
+					} else {
+						small |= 1 << i
+					}
+				}
+			}
+		}
+		if !matched {
 			return false
 		}
 	}
-	return everyItemInArray(n.items, arr)
+	return seenCount == len(n.items)
 }
 
 func anyMatches(items []node, v any) bool {
@@ -192,7 +225,10 @@ type regexNode struct {
 	re     *regexp.Regexp
 	src    string
 	prefix string // a literal every matching string starts with
-	exact  bool   // the expression matches exactly the strings starting with prefix
+	// When exact, the expression matches exactly the strings starting with
+	// prefix, followed by a rune in class if class is not nil.
+	exact bool
+	class []rune // ranges: lo, hi, lo, hi...
 }
 
 func (n *regexNode) match(v any, present bool) bool {
@@ -201,7 +237,22 @@ func (n *regexNode) match(v any, present bool) bool {
 		return false
 	}
 	if n.exact {
-		return strings.HasPrefix(s, n.prefix)
+		if !strings.HasPrefix(s, n.prefix) {
+			return false
+		}
+		if n.class == nil {
+			return true
+		}
+		if len(s) == len(n.prefix) {
+			return false
+		}
+		r, _ := utf8.DecodeRuneInString(s[len(n.prefix):])
+		for i := 0; i+1 < len(n.class); i += 2 {
+			if n.class[i] <= r && r <= n.class[i+1] {
+				return true
+			}
+		}
+		return false
 	}
 	if len(n.prefix) > 0 && !strings.HasPrefix(s, n.prefix) {
 		return false
@@ -233,10 +284,47 @@ func (n *matchList) match(v any, present bool) bool {
 
 // Operators.
 
-type inNode struct{ items []node }
+// inNode is $in. Items that are plain strings or numbers are kept apart
+// so that a value is parsed as a number once, not once per item.
+type inNode struct {
+	items  []node // all items, in order
+	strs   []string
+	nums   []decimal
+	others []node
+}
+
+func newInNode(items []node) *inNode {
+	n := &inNode{items: items}
+	for _, it := range items {
+		switch x := it.(type) {
+		case *eqString:
+			n.strs = append(n.strs, x.s)
+		case *eqNumber:
+			n.nums = append(n.nums, x.d)
+		default:
+			n.others = append(n.others, it)
+		}
+	}
+	return n
+}
 
 func (n *inNode) match(v any, present bool) bool {
-	return present && isScalar(v) && anyMatches(n.items, v)
+	if !present || !isScalar(v) {
+		return false
+	}
+	if s, ok := v.(string); ok && slices.Contains(n.strs, s) {
+		return true
+	}
+	if len(n.nums) > 0 {
+		if d, ok := valueNumber(v); ok {
+			for _, x := range n.nums {
+				if cmpDecimal(d, x) == 0 {
+					return true
+				}
+			}
+		}
+	}
+	return anyMatches(n.others, v)
 }
 
 type cmpOp uint8
@@ -358,6 +446,78 @@ func (n *containsNode) match(v any, present bool) bool {
 		}
 	}
 	return false
+}
+
+// pathTree applies tests at paths of a document, looking each shared
+// prefix up once. Unlike a mapping pattern it does not require objects on
+// the way: a missing or non-object parent makes its keys missing.
+type pathTree struct {
+	keys  []string
+	tests []node      // the test at keys[i], or nil
+	subs  []*pathTree // the tests below keys[i], or nil
+}
+
+func (t *pathTree) match(v any, present bool) bool {
+	m, _ := v.(map[string]any)
+	for i, k := range t.keys {
+		x, ok := m[k]
+		if n := t.tests[i]; n != nil && !n.match(x, ok) {
+			return false
+		}
+		if s := t.subs[i]; s != nil && !s.match(x, ok) {
+			return false
+		}
+	}
+	return true
+}
+
+func (t *pathTree) add(path []string, n node) {
+	i := slices.Index(t.keys, path[0])
+	if i < 0 {
+		t.keys = append(t.keys, path[0])
+		t.tests = append(t.tests, nil)
+		t.subs = append(t.subs, nil)
+		i = len(t.keys) - 1
+	}
+	if len(path) == 1 {
+		if t.tests[i] != nil {
+			n = &andNode{[]node{t.tests[i], n}}
+		}
+		t.tests[i] = n
+		return
+	}
+	if t.subs[i] == nil {
+		t.subs[i] = &pathTree{}
+	}
+	t.subs[i].add(path[1:], n)
+}
+
+// sort orders keys so that the cheapest tests run first.
+func (t *pathTree) sort() int {
+	type entry struct {
+		k    string
+		n    node
+		s    *pathTree
+		cost int
+	}
+	es := make([]entry, len(t.keys))
+	least := 1 << 30
+	for i := range t.keys {
+		c := 1 << 30
+		if t.tests[i] != nil {
+			c = cost(t.tests[i])
+		}
+		if t.subs[i] != nil {
+			c = min(c, t.subs[i].sort())
+		}
+		es[i] = entry{t.keys[i], t.tests[i], t.subs[i], c}
+		least = min(least, c)
+	}
+	slices.SortStableFunc(es, func(a, b entry) int { return a.cost - b.cost })
+	for i, e := range es {
+		t.keys[i], t.tests[i], t.subs[i] = e.k, e.n, e.s
+	}
+	return least
 }
 
 // lookup follows path through nested objects; a missing key or a

@@ -5,20 +5,6 @@ import (
 	"time"
 )
 
-// A pattern is any of the following Go values, nested freely:
-//
-//   - nil, a bool, a string, a number (any Go integer or float type, or a
-//     json.Number holding the exact decimal text): equality with that value;
-//   - a time.Time: equality with that date-time (the same as [DateTime]);
-//   - a slice: set-like equality with an array whose items are patterns;
-//   - a map[string]any, [Data] or any map with string keys: a mapping
-//     pattern, each key's pattern applied to the value under that key;
-//   - an [Op] built by one of the constructors below ([Regex], [OneOf],
-//     [Gt], [Not], ...);
-//   - at the root only, an [Event]: a pattern for MEGA events.
-//
-// SPEC.md §3 and PATTERNS.md define what each form means.
-
 // Event is an event pattern: its keys name fields of a MEGA event ("name",
 // "timestamp", "version", "domain", "subject", "publisher", "attributes",
 // "object_type", "object_id", "object_version", "current", "previous",

@@ -35,7 +35,13 @@ type Set struct {
 type setEntry struct {
 	id int
 	m  *Matcher
+	// check is what remains to verify once the index found the entry:
+	// the whole pattern, or the pattern without the indexed field when
+	// the index alone decides that field; nil when nothing remains.
+	check node
 }
+
+func (e *setEntry) matches(doc any) bool { return e.check == nil || e.check.match(doc, true) }
 
 // registration remembers where an entry is indexed, to remove it.
 type registration struct {
@@ -82,8 +88,11 @@ func (s *Set) Add(id int, m *Matcher) {
 	if old, ok := s.regs[id]; ok {
 		snap.remove(old)
 	}
-	r := &registration{e: &setEntry{id: id, m: m}}
+	r := &registration{e: &setEntry{id: id, m: m, check: m.root}}
 	if c, ok := bestIndex(m); ok {
+		if c.whole {
+			r.e.check = residual(m, c)
+		}
 		r.path = pathKey(c.path)
 		r.keys = c.keys
 		r.prefix = c.prefix
@@ -131,16 +140,16 @@ func (s *Set) Matches(doc any, dst []int) []int {
 		if !ok {
 			continue
 		}
-		dst = pi.exact.eval(str, doc, dst)
+		dst = pi.exact.eval(str, hashKey(str), doc, dst)
 		for _, g := range pi.prefixes {
 			if len(str) < g.n {
 				break
 			}
-			dst = g.idx.eval(str[:g.n], doc, dst)
+			dst = g.idx.eval(str[:g.n], hashKey(str[:g.n]), doc, dst)
 		}
 	}
 	for _, e := range snap.always {
-		if e.m.Match(doc) {
+		if e.matches(doc) {
 			dst = append(dst, e.id)
 		}
 	}
@@ -233,27 +242,56 @@ func (sn *setSnapshot) remove(r *registration) {
 }
 
 // strIndex maps strings to entries. It is immutable once published; with
-// and without copy only the shards they change, so adding a pattern costs
-// little even with many thousands in the set.
+// and without copy only what they change, so adding a pattern costs little
+// even with many thousands in the set. Keys are hashed once per lookup: a
+// small bit filter rejects most absent keys without touching the maps,
+// and the maps are keyed by the same 64-bit hash.
 type strIndex struct {
-	shards [nShards]map[string][]*setEntry
+	filter *[filterWords]uint64
+	shards [nShards]map[uint64]*bucket
 	len    int
 }
 
-const nShards = 64
+// bucket holds the entries under one key; buckets whose keys share a
+// hash are chained. Buckets are immutable once published.
+type bucket struct {
+	key     string
+	entries []*setEntry
+	next    *bucket
+}
 
-var shardSeed = maphash.MakeSeed()
+const (
+	nShards     = 64
+	filterWords = 512 // 32768 bits
+)
 
-func shardOf(s string) int { return int(maphash.String(shardSeed, s) % nShards) }
+var (
+	hashSeed    = maphash.MakeSeed()
+	emptyFilter = new([filterWords]uint64)
+)
 
-func (x *strIndex) eval(key string, doc any, dst []int) []int {
-	m := x.shards[shardOf(key)]
-	if m == nil {
+func hashKey(s string) uint64 { return maphash.String(hashSeed, s) }
+
+func filterBit(h uint64) (word int, bit uint64) {
+	b := (h >> 32) % (filterWords * 64)
+	return int(b / 64), 1 << (b % 64)
+}
+
+// eval appends the ids of the entries under key (whose hash is h) that
+// match doc.
+func (x *strIndex) eval(key string, h uint64, doc any, dst []int) []int {
+	w, bit := filterBit(h)
+	if x.filter == nil || x.filter[w]&bit == 0 {
 		return dst
 	}
-	for _, e := range m[key] {
-		if e.m.Match(doc) {
-			dst = append(dst, e.id)
+	for b := x.shards[h%nShards][h]; b != nil; b = b.next {
+		if b.key != key {
+			continue
+		}
+		for _, e := range b.entries {
+			if e.matches(doc) {
+				dst = append(dst, e.id)
+			}
 		}
 	}
 	return dst
@@ -261,41 +299,82 @@ func (x *strIndex) eval(key string, doc any, dst []int) []int {
 
 func (x *strIndex) with(keys []string, e *setEntry) *strIndex {
 	c := *x
-	copied := map[int]bool{}
+	f := *emptyFilter
+	if x.filter != nil {
+		f = *x.filter
+	}
+	c.filter = &f
+	copied := map[uint64]bool{}
 	for _, k := range keys {
-		i := shardOf(k)
+		h := hashKey(k)
+		w, bit := filterBit(h)
+		c.filter[w] |= bit
+		i := h % nShards
 		if !copied[i] {
-			c.shards[i] = cloneShard(c.shards[i], 1)
+			c.shards[i] = cloneShard(c.shards[i])
 			copied[i] = true
 		}
-		c.shards[i][k] = append(slices.Clip(c.shards[i][k]), e)
+		c.shards[i][h] = withEntry(c.shards[i][h], k, e)
 	}
 	c.len++
 	return &c
 }
 
+// without removes e; the filter keeps its bits, which only costs a map
+// probe for a key no longer present.
 func (x *strIndex) without(keys []string, e *setEntry) *strIndex {
 	c := *x
-	copied := map[int]bool{}
+	copied := map[uint64]bool{}
 	for _, k := range keys {
-		i := shardOf(k)
+		h := hashKey(k)
+		i := h % nShards
 		if !copied[i] {
-			c.shards[i] = cloneShard(c.shards[i], 0)
+			c.shards[i] = cloneShard(c.shards[i])
 			copied[i] = true
 		}
-		es := slices.DeleteFunc(slices.Clone(c.shards[i][k]), func(x *setEntry) bool { return x == e })
-		if len(es) == 0 {
-			delete(c.shards[i], k)
+		if b := withoutEntry(c.shards[i][h], k, e); b == nil {
+			delete(c.shards[i], h)
 		} else {
-			c.shards[i][k] = es
+			c.shards[i][h] = b
 		}
 	}
 	c.len--
 	return &c
 }
 
-func cloneShard(m map[string][]*setEntry, extra int) map[string][]*setEntry {
-	c := make(map[string][]*setEntry, len(m)+extra)
+// withEntry returns a copy of the chain with e added under key.
+func withEntry(b *bucket, key string, e *setEntry) *bucket {
+	if b == nil {
+		return &bucket{key: key, entries: []*setEntry{e}}
+	}
+	c := *b
+	if b.key == key {
+		c.entries = append(slices.Clip(b.entries), e)
+	} else {
+		c.next = withEntry(b.next, key, e)
+	}
+	return &c
+}
+
+// withoutEntry returns a copy of the chain without e under key.
+func withoutEntry(b *bucket, key string, e *setEntry) *bucket {
+	if b == nil {
+		return nil
+	}
+	c := *b
+	if b.key == key {
+		c.entries = slices.DeleteFunc(slices.Clone(b.entries), func(x *setEntry) bool { return x == e })
+		if len(c.entries) == 0 {
+			return b.next
+		}
+		return &c
+	}
+	c.next = withoutEntry(b.next, key, e)
+	return &c
+}
+
+func cloneShard(m map[uint64]*bucket) map[uint64]*bucket {
+	c := make(map[uint64]*bucket, len(m)+1)
 	for k, v := range m {
 		c[k] = v
 	}
@@ -308,6 +387,11 @@ type indexCandidate struct {
 	path   []string
 	keys   []string
 	prefix bool
+	// whole: the index decides the test at path entirely, which is field
+	// (an event pattern's field index, or a data pattern's top-level key).
+	whole bool
+	field int
+	key   string
 }
 
 // bestIndex picks the most selective required string field of m: an exact
@@ -316,20 +400,36 @@ type indexCandidate struct {
 func bestIndex(m *Matcher) (indexCandidate, bool) {
 	var cands []indexCandidate
 	if m.event {
-		for _, f := range m.fields {
-			cands = requiredStrings(f.path, f.node, cands)
+		for i, f := range m.fields {
+			n := len(cands)
+			cands = requiredStrings(f.path, f.node, true, cands)
+			for j := n; j < len(cands); j++ {
+				cands[j].field = i
+			}
+		}
+	} else if mn, ok := m.root.(*mapNode); ok {
+		for i, k := range mn.keys {
+			n := len(cands)
+			cands = requiredStrings([]string{k}, mn.nodes[i], true, cands)
+			for j := n; j < len(cands); j++ {
+				cands[j].key = k
+			}
 		}
 	} else {
-		cands = requiredStrings(nil, m.root, cands)
+		cands = requiredStrings(nil, m.root, false, cands)
 	}
 	if len(cands) == 0 {
 		return indexCandidate{}, false
 	}
 	score := func(c indexCandidate) int {
+		s := len(c.keys) * 4
 		if c.prefix {
-			return 1<<20 - len(c.keys[0])
+			s = 1<<20 - len(c.keys[0])*4
 		}
-		return len(c.keys)
+		if !c.whole {
+			s += 2
+		}
+		return s
 	}
 	best := cands[0]
 	for _, c := range cands[1:] {
@@ -341,38 +441,69 @@ func bestIndex(m *Matcher) (indexCandidate, bool) {
 }
 
 // requiredStrings appends the string fields that n, applied at path,
-// requires.
-func requiredStrings(path []string, n node, out []indexCandidate) []indexCandidate {
+// requires. top says whether n is a whole field of the pattern.
+func requiredStrings(path []string, n node, top bool, out []indexCandidate) []indexCandidate {
 	switch x := n.(type) {
 	case *eqString:
-		return append(out, indexCandidate{path: path, keys: []string{x.s}})
+		return append(out, indexCandidate{path: path, keys: []string{x.s}, whole: top})
 	case *inNode:
 		if keys, ok := allStrings(x.items); ok && len(keys) > 0 {
-			return append(out, indexCandidate{path: path, keys: keys})
+			return append(out, indexCandidate{path: path, keys: keys, whole: top})
 		}
 	case *orNode:
 		if keys, ok := allStrings(x.ps); ok {
-			return append(out, indexCandidate{path: path, keys: keys})
+			return append(out, indexCandidate{path: path, keys: keys, whole: top})
 		}
 	case *prefixNode:
 		if x.s != "" {
-			return append(out, indexCandidate{path: path, keys: []string{x.s}, prefix: true})
+			return append(out, indexCandidate{path: path, keys: []string{x.s}, prefix: true, whole: top})
 		}
 	case *regexNode:
 		if x.prefix != "" {
-			return append(out, indexCandidate{path: path, keys: []string{x.prefix}, prefix: true})
+			exact := x.exact && x.class == nil
+			return append(out, indexCandidate{path: path, keys: []string{x.prefix}, prefix: true, whole: top && exact})
 		}
 	case *andNode:
 		for _, p := range x.ps {
-			out = requiredStrings(path, p, out)
+			out = requiredStrings(path, p, false, out)
 		}
 	case *mapNode:
 		for i, k := range x.keys {
 			sub := append(slices.Clip(path), k)
-			out = requiredStrings(sub, x.nodes[i], out)
+			out = requiredStrings(sub, x.nodes[i], false, out)
 		}
 	}
 	return out
+}
+
+// residual is what remains of m to verify when the index decides the
+// whole field c.
+func residual(m *Matcher, c indexCandidate) node {
+	if m.event {
+		tree := &pathTree{}
+		for i, f := range m.fields {
+			if i != c.field {
+				tree.add(f.path, f.node)
+			}
+		}
+		if len(tree.keys) == 0 {
+			return nil
+		}
+		tree.sort()
+		return tree
+	}
+	mn := m.root.(*mapNode)
+	rest := &mapNode{}
+	for i, k := range mn.keys {
+		if k != c.key {
+			rest.keys = append(rest.keys, k)
+			rest.nodes = append(rest.nodes, mn.nodes[i])
+		}
+	}
+	if len(rest.keys) == 0 {
+		return nil // the index found a string in the document: it is an object
+	}
+	return rest
 }
 
 // allStrings returns the distinct values of items if every item is string

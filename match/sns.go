@@ -49,7 +49,8 @@ type SNSFilter struct {
 	Residual []SNSResidual `json:"residual,omitempty"`
 }
 
-// SNSResidual is a pattern key left out of an SNS filter policy.
+// SNSResidual is a pattern key left out of an SNS filter policy. It is a
+// plain value, safe to share between goroutines.
 type SNSResidual struct {
 	Key    string `json:"key"`
 	Reason string `json:"reason"`
@@ -104,7 +105,6 @@ func (m *Matcher) SNSFilter() SNSFilter {
 		parts = append(parts, snsPart{key, alts})
 	}
 	if m.event {
-		// Most selective fields first, so that limits drop the least useful.
 		fields := slices.Clone(m.fields)
 		slices.SortStableFunc(fields, func(a, b field) int { return eventKeyRank(a.key) - eventKeyRank(b.key) })
 		for _, f := range fields {
@@ -147,7 +147,29 @@ func (m *Matcher) SNSFilter() SNSFilter {
 			add(k, alts, why)
 		}
 	}
+	// Push the most selective parts first, so that when SNS limits force
+	// a choice, the weakest tests are the ones left to the subscriber.
+	slices.SortStableFunc(parts, func(a, b snsPart) int { return partWeakness(a) - partWeakness(b) })
 	return assemble(parts, residual)
+}
+
+// partWeakness estimates how little a part filters: the number of values
+// SNS must try, with a penalty for anything but exact strings.
+func partWeakness(p snsPart) int {
+	best := 1 << 30
+	for _, alt := range p.alts {
+		for _, l := range alt {
+			w := len(l.conds)
+			for _, c := range l.conds {
+				if _, exact := c.(string); !exact {
+					w += 5
+					break
+				}
+			}
+			best = min(best, w)
+		}
+	}
+	return best
 }
 
 func single(leaves []snsLeaf, why string) ([][]snsLeaf, string) {
@@ -243,6 +265,19 @@ func snsConds(n node, kind fieldKind) ([]any, bool) {
 	case *eqString:
 		return []any{x.s}, true
 	case *regexNode:
+		if x.exact && x.class != nil {
+			// prefix + one rune of a small class: one prefix per rune.
+			var out []any
+			for i := 0; i+1 < len(x.class); i += 2 {
+				for r := x.class[i]; r <= x.class[i+1]; r++ {
+					if len(out) == 10 {
+						return nil, false
+					}
+					out = append(out, map[string]any{"prefix": x.prefix + string(r)})
+				}
+			}
+			return out, true
+		}
 		if x.prefix == "" {
 			return nil, false
 		}

@@ -22,7 +22,7 @@ func TestSNSFilterExamples(t *testing.T) {
 		pattern any
 		policy  string // "" for no policy
 	}{
-		{"seed", seed, `{"event":{"domain":["user"],"name":[{"prefix":"user:"}]}}`},
+		{"seed", seed, `{"event":{"domain":["user"],"name":[{"prefix":"user:"}],"subject":[{"prefix":"0"},{"prefix":"1"},{"prefix":"2"},{"prefix":"3"},{"prefix":"4"},{"prefix":"5"},{"prefix":"6"},{"prefix":"7"},{"prefix":"8"},{"prefix":"9"}]}}`},
 		{"names", Event{"name": OneOf("a", "b")}, `{"event":{"name":["a","b"]}}`},
 		{"anything-but name", Event{"name": Not("a")}, `{"event":{"name":[{"anything-but":["a"]}]}}`},
 		{"anything-but optional", Event{"domain": Not(OneOf("a", "b"))},
@@ -97,7 +97,7 @@ func many(prefix string, n int) []any {
 func TestSNSFilterIsConservative(t *testing.T) {
 	r := rand.New(rand.NewPCG(7, 11))
 	var matched, filtered, pushed int
-	const patterns, bodies = 3000, 60
+	const patterns, bodies = 1500, 40
 	for range patterns {
 		p := genEventPattern(r)
 		m, err := Compile(p)
@@ -141,7 +141,7 @@ func TestSNSFilterIsConservative(t *testing.T) {
 		}
 	}
 	t.Logf("%d of %d patterns pushed down; %d matching events all delivered; %d others filtered by SNS", pushed, patterns, matched, filtered)
-	if pushed < patterns/3 || matched < 1000 || filtered < 1000 {
+	if pushed < patterns/3 || matched < 500 || filtered < 1000 {
 		t.Fatalf("the property test exercises too little: %d pushed, %d matched, %d filtered", pushed, matched, filtered)
 	}
 }

@@ -33,5 +33,9 @@
 // second (visibility timeouts, delays, long-poll waits) so that tests of
 // redelivery run in milliseconds. [Server.SetIntercept] injects errors.
 //
+// SDK clients should use [NewHTTPClient] as their HTTP client: it keeps a
+// race of aws-sdk-go-v2 from losing answers of an endpoint that answers at
+// once (see [HTTPClient]).
+//
 // The server listens on a loopback address only.
 package sqsfake

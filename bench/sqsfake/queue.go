@@ -212,12 +212,9 @@ func (q *queue) take(max int, vis time.Duration, now time.Time) (got, dead []*me
 	return got, dead
 }
 
-// purge drops every message.
+// purge drops every message. Their receipt handles then find nothing, as
+// those of deleted messages do.
 func (q *queue) purge() {
-	for _, m := range q.msgs {
-		m.state = stateGone
-		m.index = -1
-	}
 	q.removed += uint64(len(q.msgs))
 	q.msgs = map[uint64]*message{}
 	q.ready = fifo{}

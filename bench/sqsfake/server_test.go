@@ -42,6 +42,7 @@ func newClient(url string) *sqs.Client {
 		Region:       "us-east-1",
 		Credentials:  credentials.NewStaticCredentialsProvider("test", "test", ""),
 		BaseEndpoint: aws.String(url),
+		HTTPClient:   sqsfake.NewHTTPClient(nil),
 	})
 }
 

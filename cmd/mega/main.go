@@ -1,12 +1,8 @@
-// Command mega works with SQS MEGA messages from the shell: it decodes
-// message bodies, tests patterns against them, publishes and tails queues,
-// and runs a demonstration on an embedded queue.
-//
-// Run `mega help` for the list of commands and `mega COMMAND -h` for each.
 package main
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -148,4 +144,21 @@ func readInput(e *env, name string) ([]byte, error) {
 		return io.ReadAll(e.stdin)
 	}
 	return os.ReadFile(name)
+}
+
+// appendField adds a field at the end of a JSON object.
+func appendField(obj []byte, key string, value any) ([]byte, error) {
+	v, err := json.Marshal(value)
+	if err != nil {
+		return nil, err
+	}
+	k, _ := json.Marshal(key)
+	out := obj[: len(obj)-1 : len(obj)-1]
+	if len(obj) > 2 {
+		out = append(out, ',')
+	}
+	out = append(out, k...)
+	out = append(out, ':')
+	out = append(out, v...)
+	return append(out, '}'), nil
 }

@@ -155,6 +155,9 @@ func Run(t *testing.T, h Harness) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
+			// Every case makes its own queues: they run side by side, which
+			// keeps the suite short on servers with a per-request latency.
+			t.Parallel()
 			for _, n := range c.needs {
 				if !h.Features.has(n) {
 					t.Skipf("the transport does not offer %s", n)

@@ -27,7 +27,7 @@ func (gocloudClient) name() string { return "gocloud" }
 func (gocloudClient) shape(int) clientShape { return clientShape{Pollers: 100, PerReceive: 10} }
 
 func (gocloudClient) publish(ctx context.Context, ep endpoint, bodies [][]byte, concurrency int) error {
-	cfg, err := awsConfig(ctx, ep.URL)
+	cfg, err := awsConfig(ctx, ep)
 	if err != nil {
 		return err
 	}
@@ -39,7 +39,7 @@ func (gocloudClient) publish(ctx context.Context, ep endpoint, bodies [][]byte, 
 }
 
 func (gocloudClient) consume(ctx context.Context, ep endpoint, concurrency int, handle func([]byte)) error {
-	cfg, err := awsConfig(ctx, ep.URL)
+	cfg, err := awsConfig(ctx, ep)
 	if err != nil {
 		return err
 	}

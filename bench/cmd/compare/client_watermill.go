@@ -32,7 +32,7 @@ func (c watermillClient) shape(concurrency int) clientShape {
 }
 
 func (watermillClient) publish(ctx context.Context, ep endpoint, bodies [][]byte, concurrency int) error {
-	cfg, err := awsConfig(ctx, ep.URL)
+	cfg, err := awsConfig(ctx, ep)
 	if err != nil {
 		return err
 	}
@@ -51,7 +51,7 @@ func (watermillClient) publish(ctx context.Context, ep endpoint, bodies [][]byte
 }
 
 func (c watermillClient) consume(ctx context.Context, ep endpoint, concurrency int, handle func([]byte)) error {
-	cfg, err := awsConfig(ctx, ep.URL)
+	cfg, err := awsConfig(ctx, ep)
 	if err != nil {
 		return err
 	}

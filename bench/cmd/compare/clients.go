@@ -9,6 +9,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/credentials"
+
+	"github.com/sqs-mega/sqs-mega-go/bench/sqsfake"
 )
 
 // endpoint says where a client finds its queue.
@@ -16,6 +18,10 @@ type endpoint struct {
 	URL       string `json:"url"` // the SQS endpoint
 	QueueName string `json:"queue_name"`
 	QueueURL  string `json:"queue_url"`
+	// SDKDefaultHTTP keeps the SDK's HTTP client exactly as it comes,
+	// instead of sqsfake.HTTPClient (see there: a race of the SDK that
+	// loses responses of an endpoint answering at once).
+	SDKDefaultHTTP bool `json:"sdk_default_http"`
 }
 
 // clientShape is how a client polls with a given concurrency budget: how
@@ -52,15 +58,21 @@ var clients = map[string]client{
 // awsConfig is the SDK configuration every client gets: the recommended
 // config.LoadDefaultConfig, pointed at the endpoint, with static
 // credentials and no shared files so that the machine's AWS setup cannot
-// leak in.
-func awsConfig(ctx context.Context, url string) (aws.Config, error) {
-	return config.LoadDefaultConfig(ctx,
+// leak in, and the SDK's default HTTP client behind sqsfake.HTTPClient,
+// which keeps an SDK race from losing answers of a zero-latency endpoint.
+func awsConfig(ctx context.Context, ep endpoint) (aws.Config, error) {
+	opts := []func(*config.LoadOptions) error{
 		config.WithRegion("us-east-1"),
 		config.WithCredentialsProvider(credentials.NewStaticCredentialsProvider("bench", "bench", "")),
-		config.WithBaseEndpoint(url),
+		config.WithBaseEndpoint(ep.URL),
 		config.WithSharedConfigFiles([]string{}),
 		config.WithSharedCredentialsFiles([]string{}),
-	)
+	}
+	cfg, err := config.LoadDefaultConfig(ctx, opts...)
+	if err == nil && !ep.SDKDefaultHTTP {
+		cfg.HTTPClient = sqsfake.NewHTTPClient(nil)
+	}
+	return cfg, err
 }
 
 // publishEach calls send for every body from n goroutines and returns the

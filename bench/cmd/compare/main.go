@@ -19,6 +19,7 @@
 package main
 
 import (
+	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -31,18 +32,19 @@ import (
 )
 
 type runConfig struct {
-	Seed          uint64
-	MatchEvents   int
-	PatternCounts []int
-	MatchDuration time.Duration
-	Messages      int
-	Concurrency   int
-	Latencies     []time.Duration
-	Handlers      []time.Duration
-	Clients       []string
-	ChildTimeout  time.Duration
-	SkipMatch     bool
-	SkipE2E       bool
+	Seed           uint64
+	MatchEvents    int
+	PatternCounts  []int
+	MatchDuration  time.Duration
+	Messages       int
+	Concurrency    int
+	Latencies      []time.Duration
+	Handlers       []time.Duration
+	Clients        []string
+	ChildTimeout   time.Duration
+	SkipMatch      bool
+	SkipE2E        bool
+	SDKDefaultHTTP bool
 }
 
 func main() {
@@ -68,6 +70,8 @@ func run(args []string) int {
 		timeout   = fs.Duration("timeout", 10*time.Minute, "limit for one client phase (-quick: 40s)")
 		skipMatch = fs.Bool("skip-match", false, "skip the matching workload")
 		skipE2E   = fs.Bool("skip-e2e", false, "skip the end-to-end workload")
+		from      = fs.String("from", "", "print the tables (and -svg) of a `file` written by -json, without measuring")
+		sdkHTTP   = fs.Bool("sdk-default-http", false, "give clients the SDK's HTTP client without sqsfake.HTTPClient (it then loses answers of a zero-latency endpoint now and then)")
 	)
 	fs.Usage = func() {
 		fmt.Fprintln(fs.Output(), "usage: compare [flags]")
@@ -88,6 +92,9 @@ func run(args []string) int {
 	if *child != "" {
 		return runChild(*child, os.Stdout)
 	}
+	if *from != "" {
+		return render(*from, *svgFile)
+	}
 	set := map[string]bool{}
 	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
 	if *quick {
@@ -100,7 +107,7 @@ func run(args []string) int {
 	cfg := runConfig{
 		Seed: *seed, MatchEvents: *events, MatchDuration: *matchDur,
 		Messages: *n, Concurrency: *conc, ChildTimeout: *timeout,
-		SkipMatch: *skipMatch, SkipE2E: *skipE2E,
+		SkipMatch: *skipMatch, SkipE2E: *skipE2E, SDKDefaultHTTP: *sdkHTTP,
 	}
 	var errs []error
 	var err error
@@ -140,6 +147,29 @@ func run(args []string) int {
 		var f *os.File
 		if f, err = os.Create(*svgFile); err == nil {
 			err = errors.Join(writeSVG(f, rep.E2E), f.Close())
+		}
+	}
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "compare:", err)
+		return 1
+	}
+	return 0
+}
+
+// render prints the tables of a saved JSON report.
+func render(file, svgFile string) int {
+	b, err := os.ReadFile(file)
+	var rep report
+	if err == nil {
+		err = json.Unmarshal(b, &rep)
+	}
+	if err == nil {
+		writeTable(os.Stdout, rep)
+		if svgFile != "" {
+			var f *os.File
+			if f, err = os.Create(svgFile); err == nil {
+				err = errors.Join(writeSVG(f, rep.E2E), f.Close())
+			}
 		}
 	}
 	if err != nil {

@@ -1,0 +1,8 @@
+package match
+
+import "errors"
+
+func isPatternError(err error) bool {
+	var pe *PatternError
+	return errors.As(err, &pe) && errors.Is(err, ErrInvalidPattern)
+}
