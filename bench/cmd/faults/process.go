@@ -155,10 +155,11 @@ func kill9(ctx context.Context, r *runner, w *world) (result, error) {
 
 // 4. SIGTERM with many messages in flight: graceful shutdown.
 //
-// A faultconsumer with 50 messages in flight, most of them in handlers
-// that would take a minute, gets SIGTERM. Handlers that finish within the
-// grace period (2 s) finish; the others are cancelled and their messages
-// released. The queue's visibility timeout is 60 s: a message the process
+// A faultconsumer with 50 handlers under way, most of them on messages
+// that would take a minute, and more messages held waiting for a handler,
+// gets SIGTERM. Handlers that finish within the grace period (2 s)
+// finish; the others are cancelled; their messages, and those waiting,
+// are released. The queue's visibility timeout is 60 s: a message the process
 // kept invisible on its way out would be stranded for a minute. Every
 // message not processed must be receivable as soon as the process has
 // exited. A last process then drains the queue; no message may be
