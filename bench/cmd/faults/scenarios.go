@@ -90,13 +90,13 @@ func checkSettled(res *result, settled bool, t ledger.Tally) {
 //
 // Throughout, a few percent of the requests of every data action are
 // throttled, fail with 500 or are reset before they reach the server, and
-// a fifth is delayed; every so often a burst makes most of them fail with
-// 503 or RequestThrottled. Nothing here lets a request take effect without
+// a fifth is delayed; every second (half second short) a burst of 400 ms
+// makes most of them fail with 503 or RequestThrottled. Nothing here lets a request take effect without
 // the client knowing, so at-least-once allows no duplicate: the SDK's and
 // the library's retries must ride every fault out.
 func throttling(ctx context.Context, r *runner, w *world) (result, error) {
 	var res result
-	n := r.size(10000, 1000)
+	n := r.size(10000, 2000)
 	if err := w.createQueues(ctx, 30*time.Second, 10); err != nil {
 		return res, err
 	}
@@ -127,7 +127,7 @@ func throttling(ctx context.Context, r *runner, w *world) (result, error) {
 	go func() {
 		count := 0
 		defer func() { burstsDone <- count }()
-		for sleep(burstCtx, r.span(2*time.Second, time.Second)) {
+		for sleep(burstCtx, r.span(time.Second, 500*time.Millisecond)) {
 			f := faults.ServerError(503)
 			if count%2 == 1 {
 				f = faults.Throttle("RequestThrottled")
