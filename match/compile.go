@@ -538,12 +538,15 @@ func compileRegex(src, path string) (node, error) {
 	if len(src) > MaxRegexLen {
 		return nil, &PatternError{Path: path, Reason: fmt.Sprintf("$match: regular expression longer than %d bytes", MaxRegexLen)}
 	}
-	// Compile the source alone first: wrapped in ^(?:…) an unbalanced
-	// source such as "a)|(b" could otherwise turn valid.
-	if _, err := regexp.Compile(src); err != nil {
+	// Parse the source alone first: wrapped in ^(?:…) an unbalanced source
+	// such as "a)|(b" could turn valid, and a \Q without its \E would quote
+	// the closing parenthesis. The anchored expression is built from the
+	// parsed one, whose text has no such surprise.
+	parsed, err := syntax.Parse(src, syntax.Perl)
+	if err != nil {
 		return nil, &PatternError{Path: path, Reason: "$match: " + err.Error(), Err: err}
 	}
-	re, err := regexp.Compile(`^(?:` + src + `)`)
+	re, err := regexp.Compile(`^(?:` + parsed.String() + `)`)
 	if err != nil {
 		return nil, &PatternError{Path: path, Reason: "$match: " + err.Error(), Err: err}
 	}

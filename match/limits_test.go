@@ -110,3 +110,16 @@ func checkPatternError(t *testing.T, err error, path, reason string) {
 		t.Errorf("error of %d bytes: it should say where and why, not repeat the pattern", len(err.Error()))
 	}
 }
+
+func TestRegexWithUnterminatedQuote(t *testing.T) {
+	// RE2 reads \Q without \E as quoting the rest of the expression.
+	m, err := Compile(Data{"k": Regex(`a\Q.b`)})
+	if err != nil {
+		t.Fatalf("a valid expression was refused: %v", err)
+	}
+	for in, want := range map[string]bool{"a.b": true, "a.bc": true, "axb": false} {
+		if got := m.Match(map[string]any{"k": in}); got != want {
+			t.Errorf("%q: got %v, want %v", in, got, want)
+		}
+	}
+}

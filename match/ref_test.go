@@ -374,7 +374,12 @@ func refEval(p any, v any, present bool) bool {
 		switch a := arg.(type) {
 		case string:
 			s, ok := v.(string)
-			return ok && regexp.MustCompile("^(?:"+a+")").MatchString(s)
+			if !ok {
+				return false
+			}
+			// re.match: some match starts at 0, so the leftmost one does.
+			loc := regexp.MustCompile(a).FindStringIndex(s)
+			return loc != nil && loc[0] == 0
 		case nil:
 			return refFalsy(v)
 		case bool:
