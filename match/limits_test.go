@@ -113,7 +113,7 @@ func checkPatternError(t *testing.T, err error, path, reason string) {
 
 func TestRegexWithUnterminatedQuote(t *testing.T) {
 	// RE2 reads \Q without \E as quoting the rest of the expression.
-	m, err := Compile(Data{"k": Regex(`a\Q.b`)})
+	m, err := match.Compile(match.Data{"k": match.Regex(`a\Q.b`)})
 	if err != nil {
 		t.Fatalf("a valid expression was refused: %v", err)
 	}
