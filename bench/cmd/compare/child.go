@@ -64,6 +64,12 @@ func (s childSpec) run() childResult {
 	var bodies [][]byte
 	if s.Phase == "publish" {
 		bodies = corpus(s.Seed, s.Messages)
+		if p, ok := c.(preparer); ok {
+			var err error
+			if c, err = p.prepare(bodies); err != nil {
+				return childResult{Error: "prepare: " + err.Error()}
+			}
+		}
 	}
 
 	before := rusage()
