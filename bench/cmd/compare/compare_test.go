@@ -8,6 +8,7 @@ import (
 	"errors"
 	"io"
 	"os"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -304,6 +305,37 @@ func TestWriteSVG(t *testing.T) {
 	}
 	if bars != 4 || na != 2 {
 		t.Errorf("%d bars and %d n/a labels, want 4 and 2", bars, na)
+	}
+}
+
+func TestRatios(t *testing.T) {
+	rows := []e2eRow{
+		{LatencyMS: 15, Client: "ours", phaseStats: phaseStats{MsgsPerS: f64(600), RequestsPerMsg: f64(0.2), CPUusPerMsg: f64(150), RSSMB: f64(25)}},
+		{LatencyMS: 15, Client: "gocloud", phaseStats: phaseStats{MsgsPerS: f64(1200), RequestsPerMsg: f64(0.5), CPUusPerMsg: f64(300), RSSMB: f64(50)}},
+		{LatencyMS: 15, Client: "watermill", Error: "consume: timed out"},
+	}
+	rep := report{
+		Match: []matchRow{{Patterns: 100, OursEPS: f64(3e4), QuaminaEPS: f64(6e4)}, {Patterns: 1, QuaminaEPS: f64(1e5)}},
+		E2E:   rows,
+	}
+	var buf bytes.Buffer
+	writeRatios(&buf, rep)
+	out := buf.String()
+	var lines []string
+	for line := range strings.Lines(out) {
+		lines = append(lines, strings.Join(strings.Fields(line), " "))
+	}
+	for _, want := range []string{
+		"100 0.50", // ours / quamina at 100 patterns
+		"1 n/a",
+		"15 0 gocloud 0.50 0.40 0.50 0.50 n/a n/a n/a",
+	} {
+		if !slices.Contains(lines, want) {
+			t.Errorf("ratios lack %q:\n%s", want, out)
+		}
+	}
+	if strings.Contains(out, "watermill") {
+		t.Errorf("ratios against a peer that failed:\n%s", out)
 	}
 }
 
