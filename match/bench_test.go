@@ -4,6 +4,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"math/rand/v2"
+	"runtime"
+	"slices"
 	"testing"
 	"time"
 )
@@ -64,10 +66,14 @@ var benchVerbs = []string{"created", "updated", "deleted", "archived"}
 // patterns: most name their events (exactly, by a list, a prefix or a
 // regular expression), some add anything-but and exists tests on
 // attributes, and one in ten selects by domain and subject instead.
-func benchPattern(i int) Event {
-	svc, ent, verb := i%200, (i/200)%50, benchVerbs[i%4]
-	name := fmt.Sprintf("svc%d.entity%d.%s", svc, ent, verb)
-	switch i % 10 {
+func benchPattern(i int) Event { return benchPatternOf(i%10, i%200, (i/200)%50, i%4) }
+
+// benchPatternOf returns a pattern of the given kind (0 to 9, see
+// benchPattern) on the events of service svc and entity ent; verb indexes
+// benchVerbs.
+func benchPatternOf(kind, svc, ent, verb int) Event {
+	name := benchName(svc, ent, verb)
+	switch kind {
 	case 0, 1, 2:
 		return Event{"name": name}
 	case 3:
@@ -75,7 +81,7 @@ func benchPattern(i int) Event {
 	case 4:
 		return Event{"name": name, "email": Exists(true), "version": OneOf(1, 2)}
 	case 5, 6:
-		other := fmt.Sprintf("svc%d.entity%d.%s", svc, ent, benchVerbs[(i+1)%4])
+		other := benchName(svc, ent, (verb+1)%4)
 		return Event{"name": OneOf(name, other), "timestamp": Gt(DateTime("2020-01-01"))}
 	case 7:
 		return Event{"name": Prefix(fmt.Sprintf("svc%d.entity%d.", svc, ent))}
@@ -83,6 +89,10 @@ func benchPattern(i int) Event {
 		return Event{"name": Regex(fmt.Sprintf(`svc%d\.entity%d\.(.*)`, svc, ent)), "email": Not(Empty())}
 	}
 	return Event{"domain": fmt.Sprintf("svc%d", svc), "subject": Regex(`\d+`), "username": Not("test")}
+}
+
+func benchName(svc, ent, verb int) string {
+	return fmt.Sprintf("svc%d.entity%d.%s", svc, ent, benchVerbs[verb])
 }
 
 func benchEvents(n int) []map[string]any {
@@ -133,45 +143,142 @@ func BenchmarkSet(b *testing.B) {
 	}
 }
 
-// BenchmarkSetNamed isolates what the Set's size costs: every pattern
-// names its events (exactly, by a list, a prefix or a regular expression,
-// some with anything-but and exists tests), and every event is one some
-// pattern in the set subscribes to, so that each event matches about one
-// pattern whatever the size of the set.
-func BenchmarkSetNamed(b *testing.B) {
-	named := func(i int) Event {
-		for j := i; ; j++ {
-			if j%10 != 9 { // skip the domain-wide patterns
-				return benchPattern(j)
-			}
-		}
+// The patterns of BenchmarkSetNamed: the kinds of benchPattern that name
+// their events (all but the domain-wide kind 9), in the same proportions.
+// Pattern i subscribes to the events of its own service and entity, which
+// no other pattern of the family names, so that an event built for it
+// matches it and nothing else.
+const benchNamedKinds = 9
+
+func benchNamedPattern(i int) Event {
+	return benchPatternOf(i%benchNamedKinds, i%200, i/200, (i/benchNamedKinds)%4)
+}
+
+// benchNamedEvent returns an event that pattern i of benchNamedPattern,
+// and only it, matches: its name, and attributes that pass every
+// anything-but and exists test of the family.
+func benchNamedEvent(i int) map[string]any {
+	return map[string]any{
+		"protocol": "mega",
+		"version":  json.Number("1"),
+		"event": map[string]any{
+			"name":      benchName(i%200, i/200, (i/benchNamedKinds)%4),
+			"timestamp": time.Date(2020, 5, 4, 15, 53, 27, 0, time.UTC),
+			"version":   json.Number("1"),
+			"domain":    fmt.Sprintf("svc%d", i%200),
+			"subject":   "123456",
+			"attributes": map[string]any{
+				"email":    "john@example.com",
+				"username": "john",
+			},
+		},
+		"extra": map[string]any{},
 	}
+}
+
+// benchNamedWork is one event of BenchmarkSetNamed and the set it is
+// matched against.
+type benchNamedWork struct {
+	s   *Set
+	doc map[string]any
+}
+
+// benchNamedWorkload returns a stream of 4096 events for sets of n
+// patterns of benchNamedPattern, every event matching exactly one pattern
+// of its set (which it checks). Patterns 0 to max(n, benchNamedKinds)-1
+// are split into sets of n, so that with n = 1 there is a one-pattern set
+// of each kind; each event is built for a pattern drawn uniformly among
+// them and is matched against that pattern's set. Only the kinds listed
+// (all if none) are drawn.
+func benchNamedWorkload(tb testing.TB, n int, kinds ...int) []benchNamedWork {
+	total := max(n, benchNamedKinds)
+	sets := make([]*Set, (total+n-1)/n)
+	for i := range total {
+		if sets[i/n] == nil {
+			sets[i/n] = new(Set)
+		}
+		sets[i/n].Add(i, MustCompile(benchNamedPattern(i)))
+	}
+	r := rand.New(rand.NewPCG(2, 2))
+	work := make([]benchNamedWork, 4096)
+	var got []int
+	for j := range work {
+		i := r.IntN(total)
+		for len(kinds) > 0 && !slices.Contains(kinds, i%benchNamedKinds) {
+			i = r.IntN(total)
+		}
+		w := benchNamedWork{sets[i/n], benchNamedEvent(i)}
+		if got = w.s.Matches(w.doc, got[:0]); !slices.Equal(got, []int{i}) {
+			tb.Fatalf("the event for pattern %d matches %v", i, got)
+		}
+		work[j] = w
+	}
+	runtime.GC() // collect the setup's garbage now rather than in the loop
+	return work
+}
+
+// runNamedWorkload matches the events of work in turn; building work
+// before the loop is not timed.
+func runNamedWorkload(b *testing.B, work []benchNamedWork) {
+	var dst []int
+	matched := 0
+	b.ReportAllocs()
+	i := 0
+	for b.Loop() {
+		w := work[i%len(work)]
+		dst = w.s.Matches(w.doc, dst[:0])
+		matched += len(dst)
+		i++
+	}
+	b.ReportMetric(float64(i)/b.Elapsed().Seconds(), "events/s")
+	b.ReportMetric(float64(matched)/float64(i), "matches/event")
+}
+
+// BenchmarkSetNamed measures what the Set's size costs: how the cost of
+// matching an event grows from 1 to 10,000 patterns when the work per
+// event is otherwise the same. Every pattern names its events (exactly, by
+// a list, a prefix or a regular expression, some with anything-but, exists
+// and comparison tests left to evaluate), and every event matches exactly
+// one pattern of its set, whatever the size.
+//
+// The kinds of pattern cost differently to match even alone (the index
+// decides an exact name by itself; an anything-but, exists or date-time
+// test left over is evaluated), so patterns=1 is not one pattern of the
+// cheapest kind: it rotates over one-pattern sets of every kind, in the
+// proportions of the larger sets (exact names 3/9, exact names with an
+// anything-but test 1/9, with exists and list tests 1/9, lists of names
+// with a date-time test 2/9, prefixes 1/9, regular expressions with a
+// not-empty test 1/9), and reports the mean cost of that mix (see
+// benchNamedWorkload). The growth is the ratio of patterns=10000 to
+// patterns=1. BenchmarkSetNamedKind breaks the cost down by kind; its
+// kind=exact/patterns=1 is the cheapest one-pattern case.
+func BenchmarkSetNamed(b *testing.B) {
 	for _, n := range []int{1, 100, 10_000} {
-		var s Set
-		for i := range n {
-			s.Add(i, MustCompile(named(i)))
+		b.Run(fmt.Sprintf("patterns=%d", n), func(b *testing.B) { runNamedWorkload(b, benchNamedWorkload(b, n)) })
+	}
+}
+
+// BenchmarkSetNamedKind is BenchmarkSetNamed for events that match a
+// pattern of one kind only, alone in its set or among 10,000 patterns of
+// every kind.
+func BenchmarkSetNamedKind(b *testing.B) {
+	kinds := []struct {
+		name string
+		kind int
+	}{
+		{"exact", 0},
+		{"exact+anything-but", 3},
+		{"exact+exists+list", 4},
+		{"list+datetime", 5},
+		{"prefix", 7},
+		{"regex+not-empty", 8},
+	}
+	for _, k := range kinds {
+		for _, n := range []int{1, 10_000} {
+			b.Run(fmt.Sprintf("kind=%s/patterns=%d", k.name, n), func(b *testing.B) {
+				runNamedWorkload(b, benchNamedWorkload(b, n, k.kind))
+			})
 		}
-		docs := benchEvents(1024)
-		r := rand.New(rand.NewPCG(2, 2))
-		for _, d := range docs {
-			i := r.IntN(n)
-			ev := d["event"].(map[string]any)
-			ev["name"] = fmt.Sprintf("svc%d.entity%d.%s", i%200, (i/200)%50, benchVerbs[i%4])
-			ev["attributes"].(map[string]any)["username"] = "john"
-		}
-		b.Run(fmt.Sprintf("patterns=%d", n), func(b *testing.B) {
-			var dst []int
-			matched := 0
-			b.ReportAllocs()
-			i := 0
-			for b.Loop() {
-				dst = s.Matches(docs[i%len(docs)], dst[:0])
-				matched += len(dst)
-				i++
-			}
-			b.ReportMetric(float64(i)/b.Elapsed().Seconds(), "events/s")
-			b.ReportMetric(float64(matched)/float64(i), "matches/event")
-		})
 	}
 }
 
