@@ -58,7 +58,20 @@ type Consumer struct {
 	opCtx      context.Context // for deletes and visibility changes
 	slots      chan struct{}   // one per message in flight
 	slotsMu    sync.Mutex      // one poller at a time gathers slots
+	workers    chan struct{}   // one per message being handled
 	flight     inflightSet
+}
+
+// session is the state of one Run that its goroutines share.
+type session struct {
+	pollCtx  context.Context // receives: cancelled at shutdown on cancel-safe queues
+	hard     context.Context // handlers: cancelled when the grace period ends
+	stopping <-chan struct{} // closed when shutdown begins
+	pollers  sync.WaitGroup
+	handlers sync.WaitGroup
+
+	mu     sync.Mutex
+	active int // pollers running
 }
 
 // receipt is a message to delete.
@@ -157,7 +170,8 @@ func (c *Consumer) Run(ctx context.Context) error {
 	opCtx, opStop := context.WithCancel(context.WithoutCancel(ctx))
 	defer opStop()
 	c.opCtx = opCtx
-	c.slots = make(chan struct{}, c.cfg.concurrency)
+	c.slots = make(chan struct{}, c.cfg.inFlight())
+	c.workers = make(chan struct{}, c.cfg.concurrency)
 	c.deleter = newBatcher(c.cfg.flushInterval, 4, c.flushDeletes)
 	c.changer = newBatcher(c.cfg.flushInterval, 4, c.flushVisibility)
 
@@ -176,17 +190,11 @@ func (c *Consumer) Run(ctx context.Context) error {
 	}
 	// Pollers watch ctx itself, not a signal from this goroutine, so that
 	// a poll that returns after the cancellation always sees it.
-	stopping := ctx.Done()
-	var pollers, handlers sync.WaitGroup
-	for range c.cfg.pollers {
-		pollers.Add(1)
-		go func() {
-			defer pollers.Done()
-			c.poll(pollCtx, hard, stopping, &handlers)
-		}()
-	}
-	c.log.Info("mega: consumer started", "pollers", c.cfg.pollers, "concurrency", c.cfg.concurrency,
-		"visibility_timeout", c.visibility, "fifo", c.fifo, "dead_letter_queue", c.dlq != nil, "subscribers", n)
+	s := &session{pollCtx: pollCtx, hard: hard, stopping: ctx.Done()}
+	c.addPoller(s, true)
+	c.log.Info("mega: consumer started", "max_pollers", c.cfg.pollers, "concurrency", c.cfg.concurrency,
+		"max_in_flight", cap(c.slots), "visibility_timeout", c.visibility, "fifo", c.fifo,
+		"dead_letter_queue", c.dlq != nil, "subscribers", n)
 
 	<-ctx.Done()
 	c.log.Info("mega: consumer stopping", "in_flight", c.flight.len(), "grace", c.cfg.grace)
@@ -195,8 +203,8 @@ func (c *Consumer) Run(ctx context.Context) error {
 	defer grace.Stop()
 	finished := make(chan struct{})
 	go func() {
-		pollers.Wait()
-		handlers.Wait()
+		s.pollers.Wait()
+		s.handlers.Wait()
 		close(finished)
 	}()
 	select {
@@ -214,9 +222,9 @@ func (c *Consumer) Run(ctx context.Context) error {
 	<-heartbeatDone
 	c.changer.close()
 	c.deleter.close()
-	s := c.Stats()
-	c.log.Info("mega: consumer stopped", "received", s.Received, "processed", s.Processed, "retried", s.Retried,
-		"dead_lettered", s.DeadLettered, "unmatched", s.Unmatched, "deleted", s.Deleted, "released", s.Released)
+	st := c.Stats()
+	c.log.Info("mega: consumer stopped", "received", st.Received, "processed", st.Processed, "retried", st.Retried,
+		"dead_lettered", st.DeadLettered, "unmatched", st.Unmatched, "deleted", st.Deleted, "released", st.Released)
 	return nil
 }
 
@@ -254,9 +262,45 @@ func (c *Consumer) setup(ctx context.Context) error {
 	return nil
 }
 
-// poll receives messages while there is room for them, until stopping.
-func (c *Consumer) poll(ctx, hard context.Context, stopping <-chan struct{}, handlers *sync.WaitGroup) {
-	want := min(transport.MaxBatch, c.cfg.concurrency)
+// addPoller starts a poller, unless shutdown began or there are as many as
+// allowed or too little room in flight for another full batch; first
+// starts the first one whatever the room.
+func (c *Consumer) addPoller(s *session, first bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	select {
+	case <-s.stopping:
+		return
+	default:
+	}
+	if !first && (s.active >= c.cfg.pollers || cap(c.slots)-len(c.slots) < c.batch()) {
+		return
+	}
+	s.active++
+	s.pollers.Add(1)
+	go func() {
+		defer s.pollers.Done()
+		c.poll(s)
+	}()
+}
+
+// retirePoller lets a poller go, unless it is the last one.
+func (s *session) retirePoller() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.active > 1 {
+		s.active--
+		return true
+	}
+	return false
+}
+
+// batch is how many messages a poller asks for.
+func (c *Consumer) batch() int { return min(transport.MaxBatch, cap(c.slots)) }
+
+// poll receives messages while there is room for them, until shutdown.
+func (c *Consumer) poll(s *session) {
+	want := c.batch()
 	failures := 0
 	for {
 		// Back-pressure: wait for room for a full batch. One poller gathers
@@ -267,7 +311,7 @@ func (c *Consumer) poll(ctx, hard context.Context, stopping <-chan struct{}, han
 			select {
 			case c.slots <- struct{}{}:
 				got++
-			case <-stopping:
+			case <-s.stopping:
 				c.slotsMu.Unlock()
 				c.freeSlots(got)
 				return
@@ -275,7 +319,7 @@ func (c *Consumer) poll(ctx, hard context.Context, stopping <-chan struct{}, han
 		}
 		c.slotsMu.Unlock()
 		select {
-		case <-stopping:
+		case <-s.stopping:
 			c.freeSlots(got)
 			return
 		default:
@@ -283,10 +327,10 @@ func (c *Consumer) poll(ctx, hard context.Context, stopping <-chan struct{}, han
 		// Always ask for the visibility the heartbeat works with: a queue
 		// whose own is 0 would otherwise hand the message out again at once.
 		req := transport.ReceiveRequest{MaxMessages: got, WaitTime: c.cfg.waitTime, VisibilityTimeout: c.visibility}
-		msgs, err := c.queue.Receive(ctx, req)
+		msgs, err := c.queue.Receive(s.pollCtx, req)
 		c.freeSlots(got - len(msgs))
 		if err != nil {
-			if ctx.Err() != nil {
+			if s.pollCtx.Err() != nil {
 				return
 			}
 			failures++
@@ -294,13 +338,16 @@ func (c *Consumer) poll(ctx, hard context.Context, stopping <-chan struct{}, han
 			c.log.Warn("mega: receive failed; retrying", "error", err, "retry_in", wait)
 			select {
 			case <-time.After(wait):
-			case <-stopping:
+			case <-s.stopping:
 				return
 			}
 			continue
 		}
 		failures = 0
 		if len(msgs) == 0 {
+			if s.retirePoller() {
+				return // the queue is quiet: one poller is enough
+			}
 			continue
 		}
 		c.stats.received.Add(int64(len(msgs)))
@@ -311,7 +358,7 @@ func (c *Consumer) poll(ctx, hard context.Context, stopping <-chan struct{}, han
 			c.flight.add(items[i])
 		}
 		select {
-		case <-stopping:
+		case <-s.stopping:
 			// The poll finished after shutdown began: give back what it brought.
 			for _, it := range items {
 				c.finish(it, outcomeRelease, 0, "")
@@ -319,7 +366,10 @@ func (c *Consumer) poll(ctx, hard context.Context, stopping <-chan struct{}, han
 			return
 		default:
 		}
-		c.dispatch(hard, items, handlers)
+		if len(msgs) == got {
+			c.addPoller(s, false) // a full batch: there may be more where it came from
+		}
+		c.dispatch(s, items)
 	}
 }
 
@@ -331,14 +381,20 @@ func (c *Consumer) freeSlots(n int) {
 
 // dispatch starts the handling of a batch: one goroutine per message, or
 // on a FIFO queue one per message group, which handles the group's
-// messages in order.
-func (c *Consumer) dispatch(ctx context.Context, items []*inflight, handlers *sync.WaitGroup) {
+// messages in order. Each message waits for a worker; messages still
+// waiting when shutdown begins are given back at once.
+func (c *Consumer) dispatch(s *session, items []*inflight) {
 	if !c.fifo {
 		for _, it := range items {
-			handlers.Add(1)
+			s.handlers.Add(1)
 			go func() {
-				defer handlers.Done()
-				c.handle(ctx, it)
+				defer s.handlers.Done()
+				if !c.acquireWorker(s) {
+					c.finish(it, outcomeRelease, 0, "")
+					return
+				}
+				defer func() { <-c.workers }()
+				c.handle(s.hard, it)
 			}()
 		}
 		return
@@ -354,20 +410,41 @@ func (c *Consumer) dispatch(ctx context.Context, items []*inflight, handlers *sy
 	}
 	for _, g := range order {
 		group := groups[g]
-		handlers.Add(1)
+		s.handlers.Add(1)
 		go func() {
-			defer handlers.Done()
+			defer s.handlers.Done()
 			for i, it := range group {
-				if o := c.handle(ctx, it); o == outcomeRetry || o == outcomeRelease {
+				o := outcomeRelease
+				if c.acquireWorker(s) {
+					o = c.handle(s.hard, it)
+					<-c.workers
+				}
+				if o == outcomeRetry || o == outcomeRelease {
 					// Later messages of the group must wait for this one:
 					// give them back, the queue keeps the group in order.
-					for _, later := range group[i+1:] {
-						c.finish(later, outcomeRelease, 0, "")
+					for _, rest := range group[i:] {
+						c.finish(rest, outcomeRelease, 0, "")
 					}
 					return
 				}
 			}
 		}()
+	}
+}
+
+// acquireWorker waits for a free worker; it reports false when shutdown
+// began first.
+func (c *Consumer) acquireWorker(s *session) bool {
+	select {
+	case <-s.stopping:
+		return false
+	default:
+	}
+	select {
+	case c.workers <- struct{}{}:
+		return true
+	case <-s.stopping:
+		return false
 	}
 }
 

@@ -14,6 +14,7 @@ type Option func(*config) error
 type config struct {
 	pollers       int
 	concurrency   int
+	maxInFlight   int // 0: the default for the concurrency
 	waitTime      time.Duration
 	visibility    time.Duration
 	backoffBase   time.Duration
@@ -29,8 +30,8 @@ type config struct {
 
 func defaults() config {
 	return config{
-		pollers:       2,
-		concurrency:   20,
+		pollers:       10,
+		concurrency:   10,
 		waitTime:      transport.MaxWaitTime,
 		backoffBase:   time.Second,
 		backoffMax:    10 * time.Minute,
@@ -40,12 +41,24 @@ func defaults() config {
 	}
 }
 
+// inFlight is the bound on messages held, with its default.
+func (c *config) inFlight() int {
+	if c.maxInFlight > 0 {
+		return c.maxInFlight
+	}
+	return max(100, c.concurrency+transport.MaxBatch)
+}
+
 func invalid(format string, args ...any) error {
 	return fmt.Errorf("%w: "+format, append([]any{ErrInvalidOption}, args...)...)
 }
 
-// WithPollers sets how many goroutines receive from the queue at once
-// (default 2). Each asks for up to 10 messages per long poll.
+// WithPollers sets how many goroutines may receive from the queue at once
+// (default 10). Each asks for up to 10 messages per long poll. A consumer
+// starts with one; it adds one while receives come back full and there is
+// room in flight, and retires one when a receive comes back empty, so an
+// idle queue costs a single long poll at a time and a busy one is not held
+// back by the round trip of a receive.
 func WithPollers(n int) Option {
 	return func(c *config) error {
 		if n < 1 {
@@ -56,15 +69,30 @@ func WithPollers(n int) Option {
 	}
 }
 
-// WithConcurrency bounds the messages in flight: received and not yet
-// finished (default 20). Pollers stop receiving while it is reached. Each
-// message runs its subscribers in one goroutine.
+// WithConcurrency sets how many messages are handled at once (default
+// 10): each runs its subscribers in one goroutine.
 func WithConcurrency(n int) Option {
 	return func(c *config) error {
 		if n < 1 {
 			return invalid("concurrency must be at least 1, not %d", n)
 		}
 		c.concurrency = n
+		return nil
+	}
+}
+
+// WithMaxInFlight bounds the messages held at once: received and not yet
+// settled, whether handled or waiting for a handler (default 100, or the
+// concurrency plus 10 when that is more). Pollers stop receiving while it
+// is reached. Messages waiting for a handler stay invisible to other
+// consumers (the heartbeat sees to it): lower the bound when handlers are
+// slow and several consumers share the queue.
+func WithMaxInFlight(n int) Option {
+	return func(c *config) error {
+		if n < 1 {
+			return invalid("max in flight must be at least 1, not %d", n)
+		}
+		c.maxInFlight = n
 		return nil
 	}
 }

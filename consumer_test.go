@@ -685,3 +685,90 @@ func TestFIFOShutdownDoesNotRunReleasedMessages(t *testing.T) {
 		t.Errorf("queue %+v; want the whole group visible again", st)
 	}
 }
+
+func TestMaxInFlightBoundsWhatIsHeld(t *testing.T) {
+	f := newFixture(t, "held", memory.QueueConfig{VisibilityTimeout: time.Hour})
+	for i := range 20 {
+		f.publish(seedEvent(fmt.Sprint(i)))
+	}
+	release := make(chan struct{})
+	var running, peak atomic.Int32
+	c, stop := f.run([]mega.Subscriber{{Event: match.Event{}, Process: func(ctx context.Context, m *mega.Message) error {
+		n := running.Add(1)
+		defer running.Add(-1)
+		for p := peak.Load(); n > p && !peak.CompareAndSwap(p, n); p = peak.Load() {
+		}
+		select {
+		case <-release:
+		case <-ctx.Done():
+		}
+		return nil
+	}}}, mega.WithConcurrency(2), mega.WithMaxInFlight(5))
+	eventually(t, "two handlers run", func() bool { return running.Load() == 2 })
+	time.Sleep(50 * time.Millisecond) // room for a wrong extra receive to happen
+	if s := c.Stats(); s.Received != 5 {
+		t.Errorf("received %d messages while 2 are handled and at most 5 may be held", s.Received)
+	}
+	close(release)
+	eventually(t, "all are processed", func() bool { return c.Stats().Processed == 20 && f.empty() })
+	stop()
+	if p := peak.Load(); p != 2 {
+		t.Errorf("peak concurrency %d, want 2", p)
+	}
+}
+
+// receiveGauge measures how many receives run at once.
+type receiveGauge struct {
+	transport.Queue
+	now, peak atomic.Int32
+}
+
+func (g *receiveGauge) Receive(ctx context.Context, r transport.ReceiveRequest) ([]transport.Message, error) {
+	n := g.now.Add(1)
+	defer g.now.Add(-1)
+	for p := g.peak.Load(); n > p && !g.peak.CompareAndSwap(p, n); p = g.peak.Load() {
+	}
+	return g.Queue.Receive(ctx, r)
+}
+
+func (g *receiveGauge) CancelSafe() bool { return true }
+
+func TestPollersGrowWithTheBacklogAndShrinkWhenIdle(t *testing.T) {
+	f := newFixture(t, "backlog", memory.QueueConfig{})
+	entries := make([]mega.Entry, 500)
+	for i := range entries {
+		entries[i] = mega.Entry{Payload: seedEvent(fmt.Sprint(i))}
+	}
+	p, _ := mega.NewPublisher(f.queue, mega.WithPublisherLogger(quiet))
+	if _, err := p.PublishBatch(context.Background(), entries); err != nil {
+		t.Fatal(err)
+	}
+	g := &receiveGauge{Queue: f.queue}
+	c, err := mega.NewConsumer(g, mega.WithLogger(quiet), mega.WithPollers(4), mega.WithWaitTime(200*time.Millisecond))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Subscribe(mega.Subscriber{Event: match.Event{}, Process: func(context.Context, *mega.Message) error {
+		time.Sleep(time.Millisecond)
+		return nil
+	}}); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- c.Run(ctx) }()
+	eventually(t, "the backlog is processed", func() bool { return c.Stats().Processed == 500 && f.empty() })
+	if p := g.peak.Load(); p < 2 || p > 4 {
+		t.Errorf("at most %d receives ran at once on a backlog; want more than 1 and at most the 4 allowed", p)
+	}
+	// Idle: empty receives retire pollers down to one.
+	eventually(t, "one poller is left", func() bool { return g.now.Load() <= 1 })
+	time.Sleep(500 * time.Millisecond)
+	if n := g.now.Load(); n > 1 {
+		t.Errorf("%d receives at once on an idle queue", n)
+	}
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+}

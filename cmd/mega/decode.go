@@ -47,20 +47,19 @@ func cmdDecode(ctx context.Context, e *env, args []string) int {
 		return exitFailure
 	}
 	d := protocol.Decoder{TopicARNs: topics}
-	m, err := d.Decode(string(body))
-	if err != nil {
-		out, _ := json.Marshal(struct {
-			Kind  string `json:"kind"`
-			Error string `json:"error"`
-		}{"invalid", err.Error()})
-		fmt.Fprintf(e.stdout, "%s\n", out)
-		return exitUndecode
-	}
+	m, decodeErr := d.Decode(string(body))
 	out, err := json.Marshal(m)
+	if err == nil && decodeErr != nil {
+		// {"kind": "invalid", "sns": … when it came in an envelope, "error": …}
+		out, err = appendField(out, "error", decodeErr.Error())
+	}
 	if err != nil {
 		fmt.Fprintf(e.stderr, "mega decode: %v\n", err)
 		return exitFailure
 	}
 	fmt.Fprintf(e.stdout, "%s\n", out)
+	if decodeErr != nil {
+		return exitUndecode
+	}
 	return exitOK
 }

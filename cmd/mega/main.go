@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -143,4 +144,21 @@ func readInput(e *env, name string) ([]byte, error) {
 		return io.ReadAll(e.stdin)
 	}
 	return os.ReadFile(name)
+}
+
+// appendField adds a field at the end of a JSON object.
+func appendField(obj []byte, key string, value any) ([]byte, error) {
+	v, err := json.Marshal(value)
+	if err != nil {
+		return nil, err
+	}
+	k, _ := json.Marshal(key)
+	out := obj[: len(obj)-1 : len(obj)-1]
+	if len(obj) > 2 {
+		out = append(out, ',')
+	}
+	out = append(out, k...)
+	out = append(out, ':')
+	out = append(out, v...)
+	return append(out, '}'), nil
 }

@@ -126,3 +126,17 @@ func TestDecodeCommandEncodeVectors(t *testing.T) {
 		})
 	}
 }
+
+func TestDecodeInvalidInsideSNS(t *testing.T) {
+	body := `{"Type":"Notification","MessageId":"m-1","TopicArn":"arn:aws:sns:us-east-1:1:t","Timestamp":"2021-03-04T05:06:07Z","Message":"{\"protocol\":\"mega\",\"version\":1,\"event\":{\"name\":\"x\"}}"}`
+	code, out, _ := runCLI(t, body, "decode")
+	got, err := vectors.Unmarshal([]byte(out))
+	if code != exitUndecode || err != nil {
+		t.Fatalf("exit %d, %v: %s", code, err, out)
+	}
+	g := got.(map[string]any)
+	sns, _ := g["sns"].(map[string]any)
+	if g["kind"] != "invalid" || !strings.Contains(g["error"].(string), "event.timestamp") || sns["message_id"] != "m-1" {
+		t.Errorf("output %s; want kind invalid, the error and the envelope", out)
+	}
+}

@@ -32,9 +32,10 @@ lines are skipped).
 A document with the MEGA header ("protocol": "mega", "version": 1) is a
 MEGA event: it is validated, and event.timestamp defaults to now. Any other
 JSON object is published as a data payload. In JSON, numbers are sent
-exactly as written; BSON has only 64-bit integers and doubles. Every input is read and checked before anything is sent: an
-input that is not a JSON object, or not a valid MEGA event, stops the
-command with status 2 and nothing published.
+exactly as written; BSON has only 64-bit integers and doubles. Every input
+is read and checked before anything is sent: an input that is not a JSON
+object, or not a valid MEGA event, stops the command with status 2 and
+nothing published.
 
 Messages go out in batches of up to 10, as JSON (or base64 BSON with
 --bson). The message ids are printed one per line, in the order of the

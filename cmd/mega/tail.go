@@ -366,20 +366,3 @@ func tailLine(id string, m protocol.Message, decodeErr error) ([]byte, error) {
 	}
 	return appendField(b, "message_id", id)
 }
-
-// appendField adds a field at the end of a JSON object.
-func appendField(obj []byte, key string, value any) ([]byte, error) {
-	v, err := json.Marshal(value)
-	if err != nil {
-		return nil, err
-	}
-	k, _ := json.Marshal(key)
-	out := obj[: len(obj)-1 : len(obj)-1]
-	if len(obj) > 2 {
-		out = append(out, ',')
-	}
-	out = append(out, k...)
-	out = append(out, ':')
-	out = append(out, v...)
-	return append(out, '}'), nil
-}

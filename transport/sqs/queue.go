@@ -282,11 +282,19 @@ func packBySize(batch []transport.Outgoing, idx []int, limit int) [][]int {
 	return chunks
 }
 
+// receiveMargin is how much longer than its wait a receive may take, for
+// the SDK's retries (two backoffs of at most 2 and 4 seconds) and round
+// trips, before it is abandoned.
+const receiveMargin = 10 * time.Second
+
 // Receive receives up to req.MaxMessages messages, waiting up to
 // req.WaitTime (rounded up to whole seconds, as SQS counts it) for the
 // first to arrive. A zero WaitTime does not wait, whatever the queue's
 // ReceiveMessageWaitTimeSeconds. It asks for every system and message
-// attribute.
+// attribute. A call that has no answer 10 seconds after its wait, because
+// the network lost the request or the answer, fails with
+// context.DeadlineExceeded: the messages the server took for it, if any,
+// come back when their visibility timeout ends.
 //
 // Cancelling ctx aborts a long poll at once, and SQS may already have
 // taken messages for the aborted call: they stay invisible until their
@@ -319,6 +327,10 @@ func (q *Queue) Receive(ctx context.Context, req transport.ReceiveRequest) ([]tr
 	if in.WaitTimeSeconds == 0 {
 		optFns = append(optFns, withShortPoll)
 	}
+	// The SDK's HTTP client sets no timeout: a long poll whose answer the
+	// network loses would wait forever, and its caller with it.
+	ctx, cancel := context.WithTimeout(ctx, time.Duration(in.WaitTimeSeconds)*time.Second+receiveMargin)
+	defer cancel()
 	out, err := q.client.ReceiveMessage(ctx, in, optFns...)
 	if err != nil {
 		return nil, wrapErr("ReceiveMessage", err)

@@ -1,0 +1,310 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/sqs-mega/sqs-mega-go/bench/faults/harness"
+	"github.com/sqs-mega/sqs-mega-go/bench/faults/ledger"
+	"github.com/sqs-mega/sqs-mega-go/transport"
+)
+
+// progressOf reads the ledger: the keys processed, and those begun and not
+// processed, with the process id of the last process that began them.
+func progressOf(w *world) (processed int, unfinished map[string]string, es []ledger.Entry, err error) {
+	es, err = w.entries()
+	if err != nil {
+		return 0, nil, nil, err
+	}
+	done := map[string]bool{}
+	unfinished = map[string]string{}
+	for _, e := range es {
+		switch e.Kind {
+		case ledger.Began:
+			if !done[e.Key] {
+				unfinished[e.Key] = e.Note
+			}
+		case ledger.Processed:
+			done[e.Key] = true
+			delete(unfinished, e.Key)
+		}
+	}
+	return len(done), unfinished, es, nil
+}
+
+// 3. kill -9 of the consumer process with messages in flight, then a
+// restart.
+//
+// A faultconsumer process consumes through the proxy; the runner kills it
+// with SIGKILL several times, each time with messages in flight (handlers
+// under way, deletes not yet sent), and starts a new one. Duplicates are
+// allowed and expected: a message processed before a kill and not yet
+// deleted comes back when its visibility timeout (3 s) ends. Each must
+// have been processed first by a process that was killed.
+func kill9(ctx context.Context, r *runner, w *world) (result, error) {
+	var res result
+	n := r.size(5000, 600)
+	kills := r.size(5, 2)
+	const visibility = 3 * time.Second
+	if err := w.createQueues(ctx, visibility, 10); err != nil {
+		return res, err
+	}
+	if err := w.collectDeadLetters(ctx); err != nil {
+		return res, err
+	}
+	pub, err := w.publisher(ctx)
+	if err != nil {
+		return res, err
+	}
+	if err := publishParallel(ctx, w, pub, keys("k", n), 4, func(string) time.Duration { return 20 * time.Millisecond }); err != nil {
+		return res, err
+	}
+	args := []string{"-concurrency", "20", "-wait", "1s"}
+	killed := map[string]int{} // pid → kill
+	var held []int             // messages in flight at each kill
+	var lastKill time.Time
+	for i := range kills {
+		// Restart once what the killed process held is visible again, so
+		// that the server's count of messages in flight at the next kill
+		// is what the next process holds.
+		sleep(ctx, time.Until(lastKill.Add(visibility+500*time.Millisecond)))
+		c, err := w.startConsumer(i+1, args...)
+		if err != nil {
+			return res, err
+		}
+		target := (i + 1) * n / (kills + 1)
+		ok := waitFor(ctx, 2*time.Minute, func() bool {
+			p, _, _, err := progressOf(w)
+			return err == nil && p >= target || c.exited()
+		})
+		if c.exited() {
+			return res, fmt.Errorf("faultconsumer exited by itself: %v", c.err)
+		}
+		if !ok {
+			c.kill()
+			return res, fmt.Errorf("faultconsumer %d did not reach %d messages processed", i+1, target)
+		}
+		c.kill()
+		lastKill = time.Now()
+		pid := strconv.Itoa(c.cmd.Process.Pid)
+		killed[pid] = len(held)
+		_, n, _, err := w.queueCounts(ctx, w.queueURL)
+		if err != nil {
+			return res, err
+		}
+		held = append(held, n)
+		if n == 0 {
+			res.fail("the process killed held no message: the kill proves nothing")
+		}
+		r.progress("killed faultconsumer %d holding %d messages", i+1, n)
+	}
+	last, err := w.startConsumer(kills+1, args...)
+	if err != nil {
+		return res, err
+	}
+	settled, err := w.waitSettled(ctx, r.span(4*time.Minute, 90*time.Second))
+	if err != nil {
+		return res, err
+	}
+	st, err := last.terminate(30 * time.Second)
+	if err != nil {
+		return res, err
+	}
+	t, es, err := w.tally()
+	if err != nil {
+		return res, err
+	}
+	res.tally = t
+	redelivered, copies := duplicateKinds(es)
+	checkSettled(&res, settled, t)
+	res.expect(t.DeadLettered == 0, "%d messages dead-lettered", t.DeadLettered)
+	res.expect(copies == 0, "%d messages sent twice, with no fault on the way", copies)
+	// Every duplicate was processed first by a process that was killed.
+	first := map[string]string{}
+	again := make([]int, kills) // by kill
+	for _, e := range es {
+		if e.Kind != ledger.Processed {
+			continue
+		}
+		pid, seen := first[e.Key]
+		if !seen {
+			first[e.Key] = e.Note
+			continue
+		}
+		k, wasKilled := killed[pid]
+		if !wasKilled {
+			res.fail("message %s processed again although the process that processed it first (pid %s) was not killed", e.Key, pid)
+			continue
+		}
+		again[k]++
+	}
+	heldS, againS := make([]string, kills), make([]string, kills)
+	for i := range kills {
+		heldS[i], againS[i] = strconv.Itoa(held[i]), strconv.Itoa(again[i])
+	}
+	res.note("killed with SIGKILL %d times, when the server counted %s messages in flight; the last process received %d and deleted %d",
+		kills, join(heldS), st.Received, st.Deleted)
+	res.note("duplicates: %d, the messages a killed process had processed and not yet deleted (%s), delivered again after the %v visibility timeout",
+		redelivered, join(againS), visibility)
+	return res, nil
+}
+
+// 4. SIGTERM with many messages in flight: graceful shutdown.
+//
+// A faultconsumer with 50 handlers under way, most of them on messages
+// that would take a minute, and more messages held waiting for a handler,
+// gets SIGTERM. Handlers that finish within the grace period (2 s)
+// finish; the others are cancelled; their messages, and those waiting,
+// are released. The queue's visibility timeout is 60 s: a message the process
+// kept invisible on its way out would be stranded for a minute. Every
+// message not processed must be receivable as soon as the process has
+// exited. A last process then drains the queue; no message may be
+// processed twice.
+func sigterm(ctx context.Context, r *runner, w *world) (result, error) {
+	var res result
+	n := r.size(200, 100)
+	const visibility = 60 * time.Second
+	const grace = 2 * time.Second
+	if err := w.createQueues(ctx, visibility, 10); err != nil {
+		return res, err
+	}
+	if err := w.collectDeadLetters(ctx); err != nil {
+		return res, err
+	}
+	pub, err := w.publisher(ctx)
+	if err != nil {
+		return res, err
+	}
+	// Every other message takes a minute to handle.
+	slow := func(k string) bool { return k[len(k)-1]%2 == 1 }
+	work := func(k string) time.Duration {
+		if slow(k) {
+			return time.Minute
+		}
+		return 300 * time.Millisecond
+	}
+	if err := publishParallel(ctx, w, pub, keys("s", n), 2, work); err != nil {
+		return res, err
+	}
+	c, err := w.startConsumer(1, "-concurrency", "50", "-grace", grace.String(), "-wait", "1s")
+	if err != nil {
+		return res, err
+	}
+	if !waitFor(ctx, 2*time.Minute, func() bool {
+		_, unfinished, _, err := progressOf(w)
+		return err == nil && len(unfinished) >= 45 || c.exited()
+	}) || c.exited() {
+		c.kill()
+		return res, errors.New("faultconsumer did not fill up with messages in flight")
+	}
+	_, atTerm, _, err := progressOf(w)
+	if err != nil {
+		return res, err
+	}
+	termAt := time.Now()
+	st, err := c.terminate(30 * time.Second)
+	if err != nil {
+		return res, err
+	}
+	exitedAt := time.Now()
+
+	// Everything not processed must be receivable at once: the server
+	// counts none in flight right after the exit.
+	visible, invisible, _, err := w.queueCounts(ctx, w.queueURL)
+	if err != nil {
+		return res, err
+	}
+	countedIn := time.Since(exitedAt)
+	processed, unfinished, _, err := progressOf(w)
+	if err != nil {
+		return res, err
+	}
+	remaining := w.sent() - processed
+	direct, err := w.direct(ctx)
+	if err != nil {
+		return res, err
+	}
+	got := map[string]transport.Message{}
+	var releasedIn, allIn time.Duration
+	waitFor(ctx, 20*time.Second, func() bool {
+		msgs, err := direct.Receive(ctx, transport.ReceiveRequest{MaxMessages: 10, VisibilityTimeout: visibility})
+		if err == nil {
+			for _, m := range msgs {
+				got[m.Attributes[harness.KeyAttribute].StringValue] = m
+			}
+		}
+		if releasedIn == 0 {
+			all := true
+			for k := range unfinished {
+				if _, ok := got[k]; !ok {
+					all = false
+					break
+				}
+			}
+			if all {
+				releasedIn = time.Since(exitedAt)
+			}
+		}
+		if len(got) >= remaining {
+			allIn = time.Since(exitedAt)
+			return true
+		}
+		return false
+	})
+	finishedInGrace := 0
+	for k := range atTerm {
+		if _, cut := unfinished[k]; !cut {
+			finishedInGrace++
+		}
+	}
+	var stranded []string
+	for k := range unfinished {
+		if _, ok := got[k]; !ok {
+			stranded = append(stranded, k)
+		}
+	}
+	res.note("SIGTERM with %d handlers under way: %d finished within the %v grace, %d released; the process exited after %v",
+		len(atTerm), finishedInGrace, grace, st.Released, exitedAt.Sub(termAt).Round(10*time.Millisecond))
+	res.note("%v after the exit the server counted %d messages visible, %d in flight; the %d cut short were received again within %v, all %d left within %v (a stranded one would wait for the visibility timeout, %v)",
+		countedIn.Round(time.Millisecond), visible, invisible, len(unfinished), releasedIn.Round(10*time.Millisecond), remaining, allIn.Round(10*time.Millisecond), visibility)
+	res.expect(invisible == 0 && visible == remaining, "right after the exit %d messages visible and %d in flight, want %d and 0", visible, invisible, remaining)
+	res.expect(len(stranded) == 0, "%d released messages not receivable within 20 s of the exit: %s", len(stranded), strings.Join(stranded, " "))
+	res.expect(len(got) == remaining, "%d of the %d messages left receivable within 20 s of the exit", len(got), remaining)
+	res.expect(int(st.Released) >= len(unfinished), "the consumer released %d messages, %d handlers were cut short", st.Released, len(unfinished))
+	res.expect(finishedInGrace > 0, "no handler finished within the grace period")
+
+	// Give them back, and drain the queue with handlers that do not wait.
+	var changes []transport.VisibilityChange
+	for _, m := range got {
+		changes = append(changes, transport.VisibilityChange{ReceiptHandle: m.ReceiptHandle})
+	}
+	for i := 0; i < len(changes); i += 10 {
+		if _, err := direct.ChangeVisibility(ctx, changes[i:min(i+10, len(changes))]); err != nil {
+			return res, err
+		}
+	}
+	last, err := w.startConsumer(2, "-concurrency", "50", "-wait", "1s", "-max-work", "0")
+	if err != nil {
+		return res, err
+	}
+	settled, err := w.waitSettled(ctx, 2*time.Minute)
+	if err != nil {
+		return res, err
+	}
+	if _, err := last.terminate(30 * time.Second); err != nil {
+		return res, err
+	}
+	t, _, err := w.tally()
+	if err != nil {
+		return res, err
+	}
+	res.tally = t
+	checkSettled(&res, settled, t)
+	res.expect(t.Duplicates == 0, "%d duplicates: a graceful shutdown processes nothing twice", t.Duplicates)
+	res.expect(t.DeadLettered == 0, "%d messages dead-lettered", t.DeadLettered)
+	return res, nil
+}
