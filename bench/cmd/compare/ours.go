@@ -136,16 +136,23 @@ func (oursClient) name() string { return "ours" }
 
 func (oursClient) available() error { return nil }
 
-// oursPollers is the Consumer's default number of pollers, which the
-// harness keeps (the budget sets WithConcurrency only).
-const oursPollers = 2
+// The consumer runs with its defaults but for the budget: WithConcurrency
+// is the number of handlers running at once, as the budget is for
+// gocloud; up to max(100, budget+10) messages are held (received and not
+// settled, waiting handlers included), as gocloud holds messages ahead of
+// its handlers; and up to 10 pollers, added while receives come back full
+// and retired when one comes back empty.
+const (
+	oursMaxPollers  = 10  // the default of WithPollers
+	oursMinInFlight = 100 // the default of WithMaxInFlight, for small budgets
+)
 
-// shape: each poller waits for room for a whole batch (min(10, budget)
-// messages in flight) before it receives, so with a budget of 10 only one
-// ReceiveMessage is open at a time, whatever the number of pollers.
+// shape: as many pollers as the messages held allow full batches for, at
+// most the default 10, each asking for 10 messages.
 func (oursClient) shape(concurrency int) clientShape {
-	per := min(transport.MaxBatch, concurrency)
-	return clientShape{Pollers: min(oursPollers, concurrency/per), PerReceive: per}
+	inFlight := max(oursMinInFlight, concurrency+transport.MaxBatch)
+	per := min(transport.MaxBatch, inFlight)
+	return clientShape{Pollers: min(oursMaxPollers, inFlight/per), PerReceive: per}
 }
 
 func (c oursClient) prepare(bodies [][]byte) (client, error) {
