@@ -2,7 +2,6 @@ package match
 
 import (
 	"fmt"
-	"hash/maphash"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -14,10 +13,14 @@ import (
 // [Set.Matches] does not try the patterns in turn: it indexes each pattern
 // on one string field it requires (exact values, such as event names, or
 // prefixes, such as those of a $prefix or of a regular expression like
-// "user:.*"), looks the document's values up in those indexes, and fully
-// evaluates only the few patterns found, plus the patterns that have no
-// such field. With patterns that name their events, matching costs about
-// the same for ten thousand patterns as for one.
+// "user:.*"), looks the document's values up in those indexes, and
+// evaluates only what the index leaves open of the patterns found, plus
+// the patterns that have no such field. Looking a value up hashes it once
+// and tests a small filter for the value and for each distinct length of
+// the indexed prefixes it could start with; it reads a slot only when the
+// filter admits the hash, about once per pattern found. So with patterns
+// that name their events, the cost of matching an event depends little on
+// the number of patterns: it grows through memory caches, not work.
 //
 // A Set holds event and data patterns alike and applies each to the
 // document it is given as is; keep event patterns and data patterns in
@@ -30,45 +33,78 @@ type Set struct {
 	mu   sync.Mutex // serializes writers
 	snap atomic.Pointer[setSnapshot]
 	regs map[int]*registration // guarded by mu
+	// shared holds the paths of the entries' checks by pathKey, so that
+	// entries checking the same path share one slice. Guarded by mu.
+	shared map[string]*sharedPath
 }
 
+type sharedPath struct {
+	path []string
+	refs int // registrations using path
+}
+
+// setEntry is a pattern as the Set holds it: its id and what remains to
+// verify once the index found it. The usual check is one test at one
+// path, whose slice is shared by every entry testing that path; entries
+// are values, the first of each key inside its slot, so that finding and
+// checking an entry touches little memory.
 type setEntry struct {
-	id int
-	m  *Matcher
-	// check is what remains to verify once the index found the entry:
-	// the whole pattern, or the pattern without the indexed field when
-	// the index alone decides that field; nil when nothing remains.
-	check node
+	id   int
+	path *[]string // where test applies; nil: the whole document
+	test node      // nil when nothing remains to verify
 }
 
-func (e *setEntry) matches(doc any) bool { return e.check == nil || e.check.match(doc, true) }
+func (e *setEntry) matches(doc any) bool {
+	if e.test == nil {
+		return true
+	}
+	if e.path == nil {
+		return e.test.match(doc, true)
+	}
+	v, ok := lookup(doc, *e.path)
+	return e.test.match(v, ok)
+}
+
+// fieldTest is a test at a path of a document.
+type fieldTest struct {
+	path *[]string
+	n    node
+}
+
+// fieldTests applies tests at paths of a document, in order: an entry's
+// check when more than one field remains to verify.
+type fieldTests []fieldTest
+
+func (ts fieldTests) match(v any, present bool) bool {
+	for _, t := range ts {
+		x, ok := lookup(v, *t.path)
+		if !t.n.match(x, ok) {
+			return false
+		}
+	}
+	return true
+}
 
 // registration remembers where an entry is indexed, to remove it.
 type registration struct {
-	e      *setEntry
+	e      setEntry
 	path   string   // pathKey of the index; "" with always
 	keys   []string // exact values, or the one prefix
 	prefix bool
 	always bool
+	shared []string // the keys of the shared paths it uses
 }
 
 type setSnapshot struct {
 	paths  []*pathIndex // by first use; never mutated once published
-	always []*setEntry
+	always []setEntry
 	size   int
 }
 
 type pathIndex struct {
-	key      string // pathKey(path)
-	path     []string
-	exact    *strIndex
-	prefixes []prefixGroup // by length, ascending
-	n        int           // entries indexed here
-}
-
-type prefixGroup struct {
-	n   int
-	idx *strIndex
+	key  string // pathKey(path)
+	path []string
+	tab  *strTable
 }
 
 // pathKey identifies a path unambiguously, whatever its keys hold.
@@ -84,20 +120,31 @@ func (s *Set) Add(id int, m *Matcher) {
 	snap := s.load().clone()
 	if s.regs == nil {
 		s.regs = make(map[int]*registration)
+		s.shared = make(map[string]*sharedPath)
 	}
 	if old, ok := s.regs[id]; ok {
-		snap.remove(old)
+		s.unregister(old, snap)
 	}
-	r := &registration{e: &setEntry{id: id, m: m, check: m.root}}
-	if c, ok := bestIndex(m); ok {
-		if c.whole {
-			r.e.check = residual(m, c)
+	r := &registration{e: setEntry{id: id}}
+	share := func(path []string) *[]string {
+		k := pathKey(path)
+		sp := s.shared[k]
+		if sp == nil {
+			sp = &sharedPath{path: slices.Clone(path)}
+			s.shared[k] = sp
 		}
+		sp.refs++
+		r.shared = append(r.shared, k)
+		return &sp.path
+	}
+	if c, ok := bestIndex(m); ok {
+		r.e.path, r.e.test = setCheck(m, &c, share)
 		r.path = pathKey(c.path)
 		r.keys = c.keys
 		r.prefix = c.prefix
 		snap.insert(r, c.path)
 	} else {
+		r.e.path, r.e.test = setCheck(m, nil, share)
 		r.always = true
 		snap.always = append(slices.Clip(snap.always), r.e)
 	}
@@ -116,10 +163,21 @@ func (s *Set) Remove(id int) bool {
 		return false
 	}
 	snap := s.load().clone()
-	snap.remove(r)
+	s.unregister(r, snap)
 	delete(s.regs, id)
 	s.snap.Store(snap)
 	return true
+}
+
+// unregister removes r from snap and releases its shared paths.
+func (s *Set) unregister(r *registration, snap *setSnapshot) {
+	snap.remove(r)
+	for _, k := range r.shared {
+		sp := s.shared[k]
+		if sp.refs--; sp.refs == 0 {
+			delete(s.shared, k)
+		}
+	}
 }
 
 // Len returns the number of patterns in the set.
@@ -136,24 +194,18 @@ func (s *Set) Matches(doc any, dst []int) []int {
 		if !ok {
 			continue
 		}
-		str, ok := v.(string)
-		if !ok {
-			continue
-		}
-		dst = pi.exact.eval(str, hashKey(str), doc, dst)
-		for _, g := range pi.prefixes {
-			if len(str) < g.n {
-				break
-			}
-			dst = g.idx.eval(str[:g.n], hashKey(str[:g.n]), doc, dst)
+		if str, ok := v.(string); ok {
+			dst = pi.tab.eval(str, doc, dst)
 		}
 	}
-	for _, e := range snap.always {
-		if e.matches(doc) {
+	for i := range snap.always {
+		if e := &snap.always[i]; e.matches(doc) {
 			dst = append(dst, e.id)
 		}
 	}
-	slices.Sort(dst[start:])
+	if len(dst)-start > 1 {
+		slices.Sort(dst[start:])
+	}
 	return dst
 }
 
@@ -189,20 +241,9 @@ func (sn *setSnapshot) insert(r *registration, path []string) {
 	if ok {
 		pi = *sn.paths[i]
 	} else {
-		pi = pathIndex{key: r.path, path: slices.Clone(path), exact: &strIndex{}}
+		pi = pathIndex{key: r.path, path: slices.Clone(path), tab: &strTable{}}
 	}
-	if r.prefix {
-		pi.prefixes = slices.Clone(pi.prefixes)
-		n := len(r.keys[0])
-		j, found := slices.BinarySearchFunc(pi.prefixes, n, func(g prefixGroup, n int) int { return g.n - n })
-		if !found {
-			pi.prefixes = slices.Insert(pi.prefixes, j, prefixGroup{n: n, idx: &strIndex{}})
-		}
-		pi.prefixes[j].idx = pi.prefixes[j].idx.with(r.keys, r.e)
-	} else {
-		pi.exact = pi.exact.with(r.keys, r.e)
-	}
-	pi.n++
+	pi.tab = pi.tab.with(r.keys, r.prefix, r.e)
 	if ok {
 		sn.paths[i] = &pi
 	} else {
@@ -213,7 +254,7 @@ func (sn *setSnapshot) insert(r *registration, path []string) {
 func (sn *setSnapshot) remove(r *registration) {
 	sn.size--
 	if r.always {
-		sn.always = slices.DeleteFunc(slices.Clone(sn.always), func(e *setEntry) bool { return e == r.e })
+		sn.always = slices.DeleteFunc(slices.Clone(sn.always), func(e setEntry) bool { return e.id == r.e.id })
 		return
 	}
 	i, ok := sn.pathAt(r.path)
@@ -221,164 +262,12 @@ func (sn *setSnapshot) remove(r *registration) {
 		return
 	}
 	pi := *sn.paths[i]
-	if r.prefix {
-		pi.prefixes = slices.Clone(pi.prefixes)
-		n := len(r.keys[0])
-		if j, found := slices.BinarySearchFunc(pi.prefixes, n, func(g prefixGroup, n int) int { return g.n - n }); found {
-			pi.prefixes[j].idx = pi.prefixes[j].idx.without(r.keys, r.e)
-			if pi.prefixes[j].idx.len == 0 {
-				pi.prefixes = slices.Delete(pi.prefixes, j, j+1)
-			}
-		}
-	} else {
-		pi.exact = pi.exact.without(r.keys, r.e)
-	}
-	pi.n--
-	if pi.n == 0 {
+	pi.tab = pi.tab.without(r.keys, r.prefix, r.e.id)
+	if pi.tab.n == 0 {
 		sn.paths = slices.Delete(sn.paths, i, i+1)
 		return
 	}
 	sn.paths[i] = &pi
-}
-
-// strIndex maps strings to entries. It is immutable once published; with
-// and without copy only what they change, so adding a pattern costs little
-// even with many thousands in the set. Keys are hashed once per lookup: a
-// small bit filter rejects most absent keys without touching the maps,
-// and the maps are keyed by the same 64-bit hash.
-type strIndex struct {
-	filter *[filterWords]uint64
-	shards [nShards]map[uint64]*bucket
-	len    int
-}
-
-// bucket holds the entries under one key; buckets whose keys share a
-// hash are chained. Buckets are immutable once published.
-type bucket struct {
-	key     string
-	entries []*setEntry
-	next    *bucket
-}
-
-const (
-	nShards     = 64
-	filterWords = 512 // 32768 bits
-)
-
-var (
-	hashSeed    = maphash.MakeSeed()
-	emptyFilter = new([filterWords]uint64)
-)
-
-func hashKey(s string) uint64 { return maphash.String(hashSeed, s) }
-
-func filterBit(h uint64) (word int, bit uint64) {
-	b := (h >> 32) % (filterWords * 64)
-	return int(b / 64), 1 << (b % 64)
-}
-
-// eval appends the ids of the entries under key (whose hash is h) that
-// match doc.
-func (x *strIndex) eval(key string, h uint64, doc any, dst []int) []int {
-	w, bit := filterBit(h)
-	if x.filter == nil || x.filter[w]&bit == 0 {
-		return dst
-	}
-	for b := x.shards[h%nShards][h]; b != nil; b = b.next {
-		if b.key != key {
-			continue
-		}
-		for _, e := range b.entries {
-			if e.matches(doc) {
-				dst = append(dst, e.id)
-			}
-		}
-	}
-	return dst
-}
-
-func (x *strIndex) with(keys []string, e *setEntry) *strIndex {
-	c := *x
-	f := *emptyFilter
-	if x.filter != nil {
-		f = *x.filter
-	}
-	c.filter = &f
-	copied := map[uint64]bool{}
-	for _, k := range keys {
-		h := hashKey(k)
-		w, bit := filterBit(h)
-		c.filter[w] |= bit
-		i := h % nShards
-		if !copied[i] {
-			c.shards[i] = cloneShard(c.shards[i])
-			copied[i] = true
-		}
-		c.shards[i][h] = withEntry(c.shards[i][h], k, e)
-	}
-	c.len++
-	return &c
-}
-
-// without removes e; the filter keeps its bits, which only costs a map
-// probe for a key no longer present.
-func (x *strIndex) without(keys []string, e *setEntry) *strIndex {
-	c := *x
-	copied := map[uint64]bool{}
-	for _, k := range keys {
-		h := hashKey(k)
-		i := h % nShards
-		if !copied[i] {
-			c.shards[i] = cloneShard(c.shards[i])
-			copied[i] = true
-		}
-		if b := withoutEntry(c.shards[i][h], k, e); b == nil {
-			delete(c.shards[i], h)
-		} else {
-			c.shards[i][h] = b
-		}
-	}
-	c.len--
-	return &c
-}
-
-// withEntry returns a copy of the chain with e added under key.
-func withEntry(b *bucket, key string, e *setEntry) *bucket {
-	if b == nil {
-		return &bucket{key: key, entries: []*setEntry{e}}
-	}
-	c := *b
-	if b.key == key {
-		c.entries = append(slices.Clip(b.entries), e)
-	} else {
-		c.next = withEntry(b.next, key, e)
-	}
-	return &c
-}
-
-// withoutEntry returns a copy of the chain without e under key.
-func withoutEntry(b *bucket, key string, e *setEntry) *bucket {
-	if b == nil {
-		return nil
-	}
-	c := *b
-	if b.key == key {
-		c.entries = slices.DeleteFunc(slices.Clone(b.entries), func(x *setEntry) bool { return x == e })
-		if len(c.entries) == 0 {
-			return b.next
-		}
-		return &c
-	}
-	c.next = withoutEntry(b.next, key, e)
-	return &c
-}
-
-func cloneShard(m map[uint64]*bucket) map[uint64]*bucket {
-	c := make(map[uint64]*bucket, len(m)+1)
-	for k, v := range m {
-		c[k] = v
-	}
-	return c
 }
 
 // indexCandidate is a string field that a pattern requires: the value at
@@ -476,34 +365,42 @@ func requiredStrings(path []string, n node, top bool, out []indexCandidate) []in
 	return out
 }
 
-// residual is what remains of m to verify when the index decides the
-// whole field c.
-func residual(m *Matcher, c indexCandidate) node {
+// setCheck returns what remains to verify on a document once the index
+// found m under c: every field of m but the one the index decides
+// entirely, as a test at a path (nil: the whole document). With c nil, or
+// when the index does not decide its field, that is all of m. Paths go
+// through share.
+func setCheck(m *Matcher, c *indexCandidate, share func([]string) *[]string) (path *[]string, test node) {
+	if c == nil || !c.whole {
+		return nil, m.root
+	}
+	var tests fieldTests
 	if m.event {
-		tree := &pathTree{}
+		// lookup treats a missing or non-object parent as a missing key,
+		// as the event pattern's pathTree does.
 		for i, f := range m.fields {
 			if i != c.field {
-				tree.add(f.path, f.node)
+				tests = append(tests, fieldTest{share(f.path), f.node})
 			}
 		}
-		if len(tree.keys) == 0 {
-			return nil
-		}
-		tree.sort()
-		return tree
-	}
-	mn := m.root.(*mapNode)
-	rest := &mapNode{}
-	for i, k := range mn.keys {
-		if k != c.key {
-			rest.keys = append(rest.keys, k)
-			rest.nodes = append(rest.nodes, mn.nodes[i])
+	} else {
+		// The index found a string at [c.key]: the document is an object,
+		// and the other keys of the mapping pattern are tests at their
+		// own paths.
+		mn := m.root.(*mapNode)
+		for i, k := range mn.keys {
+			if k != c.key {
+				tests = append(tests, fieldTest{share([]string{k}), mn.nodes[i]})
+			}
 		}
 	}
-	if len(rest.keys) == 0 {
-		return nil // the index found a string in the document: it is an object
+	switch len(tests) {
+	case 0:
+		return nil, nil
+	case 1:
+		return tests[0].path, tests[0].n
 	}
-	return rest
+	return nil, slices.Clip(tests)
 }
 
 // allStrings returns the distinct values of items if every item is string

@@ -3,6 +3,7 @@ package match
 import (
 	"fmt"
 	"math/rand/v2"
+	"regexp"
 	"slices"
 	"sync"
 	"testing"
@@ -182,5 +183,101 @@ func TestSetDataPatterns(t *testing.T) {
 	}
 	if matched == 0 {
 		t.Fatal("no document matched: the test checks nothing")
+	}
+}
+
+// genIndexedPattern returns an event pattern that the Set indexes on the
+// event name or an attribute (exactly, by a list, a prefix or a regular
+// expression with a literal start), with names that are often prefixes of
+// one another and longer than 64 bytes, and sometimes other tests left to
+// evaluate.
+func genIndexedPattern(r *rand.Rand) Event {
+	key := "name"
+	if r.IntN(4) == 0 {
+		key = "channel"
+	}
+	var p any
+	switch r.IntN(6) {
+	case 0:
+		p = randKey(r)
+	case 1:
+		p = OneOf(randKey(r), randKey(r), randKey(r))
+	case 2:
+		p = Prefix(randKey(r))
+	case 3:
+		p = Regex(regexp.QuoteMeta(randKey(r)) + "(.*)")
+	case 4:
+		p = Regex(regexp.QuoteMeta(randKey(r)) + `[ab]`)
+	default:
+		p = And(Prefix(randKey(r)), Not(randKey(r)))
+	}
+	e := Event{key: p}
+	for range r.IntN(3) {
+		e[pick(r, []string{"email", "username", "domain", "current"})] = genLeaf(r, 1)
+	}
+	return e
+}
+
+// genIndexedEvent returns a normalized event whose name and channel
+// attribute are drawn like the keys of genIndexedPattern.
+func genIndexedEvent(t *testing.T, r *rand.Rand) map[string]any {
+	t.Helper()
+	body := genBody(r)
+	ev := body["event"].(map[string]any)
+	ev["name"] = randKey(r) + randKey(r)
+	if r.IntN(2) == 0 {
+		ev["channel"] = randKey(r)
+	}
+	doc, err := normalizeEventDoc(body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return doc
+}
+
+// Set.Matches must equal trying every pattern in turn, as the index
+// grows, patterns are replaced and removed, and shards split and shrink.
+func TestSetIndexAgainstBruteForce(t *testing.T) {
+	r := rand.New(rand.NewPCG(11, 12))
+	var s Set
+	ms := map[int]*Matcher{}
+	matched := 0
+	check := func(phase string) {
+		t.Helper()
+		if s.Len() != len(ms) {
+			t.Fatalf("%s: Len() = %d, want %d", phase, s.Len(), len(ms))
+		}
+		var dst []int
+		for range 300 {
+			doc := genIndexedEvent(t, r)
+			dst = s.Matches(doc, dst[:0])
+			if want := bruteForce(ms, doc); !slices.Equal(dst, want) {
+				t.Fatalf("%s: Matches = %v, want %v", phase, dst, want)
+			}
+			matched += len(dst)
+		}
+	}
+	for round := range 6 {
+		for range 500 {
+			id := r.IntN(2000)
+			if r.IntN(4) == 0 {
+				s.Remove(id)
+				delete(ms, id)
+				continue
+			}
+			m := MustCompile(genIndexedPattern(r))
+			s.Add(id, m)
+			ms[id] = m
+		}
+		check(fmt.Sprintf("round %d", round))
+	}
+	if matched == 0 {
+		t.Fatal("no document matched any pattern: the test checks nothing")
+	}
+	for id := range ms {
+		s.Remove(id)
+	}
+	if s.Len() != 0 || len(s.load().paths) != 0 || len(s.shared) != 0 {
+		t.Fatalf("an emptied set keeps %d patterns, %d indexes, %d shared paths", s.Len(), len(s.load().paths), len(s.shared))
 	}
 }
