@@ -77,13 +77,16 @@ type session struct {
 // receipt is a message to delete.
 type receipt struct {
 	handle, id string
+	deadline   time.Time // when the message becomes visible again: no use deleting later
 }
 
 // visibilityChange is a change of a message's visibility.
 type visibilityChange struct {
 	handle, id string
 	timeout    time.Duration
-	why        string // "retry", "heartbeat", "release"
+	why        string    // "retry", "heartbeat", "release"
+	deadline   time.Time // when the message becomes visible again: no use changing it later
+	beat       *inflight // for a heartbeat: the message whose deadline moves once it succeeds
 }
 
 // NewConsumer returns a consumer of queue.
@@ -220,8 +223,21 @@ func (c *Consumer) Run(ctx context.Context) error {
 	}
 	close(heartbeatStop)
 	<-heartbeatDone
-	c.changer.close()
-	c.deleter.close()
+	// The last deletes and visibility changes get a bounded time: during an
+	// outage they would otherwise be retried until the messages' deadlines.
+	closed := make(chan struct{})
+	go func() {
+		c.changer.close()
+		c.deleter.close()
+		close(closed)
+	}()
+	select {
+	case <-closed:
+	case <-time.After(max(c.cfg.grace, 10*time.Second)):
+		c.log.Warn("mega: giving up the last deletes and visibility changes; their messages will be delivered again")
+		opStop()
+		<-closed
+	}
 	st := c.Stats()
 	c.log.Info("mega: consumer stopped", "received", st.Received, "processed", st.Processed, "retried", st.Retried,
 		"dead_lettered", st.DeadLettered, "unmatched", st.Unmatched, "deleted", st.Deleted, "released", st.Released)
@@ -607,29 +623,29 @@ func (c *Consumer) finish(it *inflight, o outcome, delay time.Duration, reason s
 	if !it.settle() {
 		return outcomeRelease
 	}
-	c.flight.remove(it)
+	deadline := c.flight.remove(it)
 	defer func() { <-c.slots }()
 	tm := it.msg
 	switch o {
 	case outcomeDone:
-		c.deleter.add(receipt{handle: tm.ReceiptHandle, id: tm.ID})
+		c.deleter.add(receipt{handle: tm.ReceiptHandle, id: tm.ID, deadline: deadline})
 	case outcomeRetry:
 		c.stats.retried.Add(1)
-		c.changer.add(visibilityChange{handle: tm.ReceiptHandle, id: tm.ID, timeout: min(delay, transport.MaxVisibilityTimeout), why: "retry"})
+		c.changer.add(visibilityChange{handle: tm.ReceiptHandle, id: tm.ID, timeout: min(delay, transport.MaxVisibilityTimeout), why: "retry", deadline: deadline})
 	case outcomeRelease:
 		c.stats.released.Add(1)
-		c.changer.add(visibilityChange{handle: tm.ReceiptHandle, id: tm.ID, why: "release"})
+		c.changer.add(visibilityChange{handle: tm.ReceiptHandle, id: tm.ID, why: "release", deadline: deadline})
 	case outcomeDeadLetter:
 		if err := c.deadLetter(tm, reason); err != nil {
 			c.log.Error("mega: sending to the dead-letter queue failed; the message will be retried",
 				"message_id", tm.ID, "reason", reason, "error", err)
 			c.stats.retried.Add(1)
 			d := backoff(tm.ReceiveCount, c.cfg.backoffBase, c.cfg.backoffMax)
-			c.changer.add(visibilityChange{handle: tm.ReceiptHandle, id: tm.ID, timeout: d, why: "retry"})
+			c.changer.add(visibilityChange{handle: tm.ReceiptHandle, id: tm.ID, timeout: d, why: "retry", deadline: deadline})
 			return outcomeRetry
 		}
 		c.stats.deadLettered.Add(1)
-		c.deleter.add(receipt{handle: tm.ReceiptHandle, id: tm.ID})
+		c.deleter.add(receipt{handle: tm.ReceiptHandle, id: tm.ID, deadline: deadline})
 	case outcomeLeave:
 	}
 	return o
@@ -692,21 +708,67 @@ func sendOne(ctx context.Context, s transport.Sender, out transport.Outgoing) er
 	return res[0].Err
 }
 
-// opAttempts is how often a delete or visibility change is tried before
-// it is given up; the message then comes back when its visibility ends.
-const opAttempts = 3
+// A delete or visibility change that fails is tried again, with growing
+// pauses, for as long as it can still matter: until shortly before the
+// message becomes visible again on its own (then it is delivered again,
+// which at-least-once allows), or until the consumer gives up its last
+// operations at the end of a shutdown.
+const (
+	opMargin   = 500 * time.Millisecond
+	opMaxPause = 5 * time.Second
+)
+
+// retrying runs op on items until it succeeds for each or may stop: op
+// returns the items to try again; live reports whether an item is still
+// worth trying at a time.
+func retrying[T any](c *Consumer, items []T, live func(T, time.Time) bool, op func([]T) []T) (gaveUp []T) {
+	pause := 200 * time.Millisecond
+	for {
+		items = op(items)
+		if len(items) == 0 {
+			return nil
+		}
+		now := time.Now()
+		var keep []T
+		for _, it := range items {
+			if live(it, now.Add(pause)) {
+				keep = append(keep, it)
+			} else {
+				gaveUp = append(gaveUp, it)
+			}
+		}
+		if len(keep) == 0 {
+			return gaveUp
+		}
+		t := time.NewTimer(pause)
+		select {
+		case <-t.C:
+		case <-c.opCtx.Done():
+			t.Stop()
+			return append(gaveUp, keep...)
+		}
+		items = keep
+		pause = min(2*pause, opMaxPause)
+	}
+}
 
 func (c *Consumer) flushDeletes(items []receipt) {
-	handles := make([]string, len(items))
-	for i, r := range items {
-		handles[i] = r.handle
-	}
-	for attempt := 1; ; attempt++ {
-		ctx, cancel := context.WithTimeout(c.opCtx, 30*time.Second)
-		errs, err := c.queue.Delete(ctx, handles)
-		cancel()
-		if err == nil {
-			var retry []receipt
+	var lastErr error
+	gaveUp := retrying(c, items,
+		func(r receipt, at time.Time) bool { return at.Before(r.deadline.Add(-opMargin)) },
+		func(items []receipt) []receipt {
+			handles := make([]string, len(items))
+			for i, r := range items {
+				handles[i] = r.handle
+			}
+			ctx, cancel := context.WithTimeout(c.opCtx, 30*time.Second)
+			errs, err := c.queue.Delete(ctx, handles)
+			cancel()
+			if err != nil {
+				lastErr = err
+				return items
+			}
+			var again []receipt
 			for i, e := range errs {
 				switch {
 				case e == nil:
@@ -715,82 +777,69 @@ func (c *Consumer) flushDeletes(items []receipt) {
 					c.log.Warn("mega: deleting a message failed: its receipt is no longer valid; it may be processed again",
 						"message_id", items[i].id, "error", e)
 				default:
-					retry = append(retry, items[i])
+					lastErr = e
+					again = append(again, items[i])
 				}
 			}
-			if len(retry) == 0 {
-				return
-			}
-			if attempt == opAttempts {
-				for _, r := range retry {
-					c.log.Error("mega: deleting a message failed; it will be delivered again", "message_id", r.id)
-				}
-				return
-			}
-			items = retry
-			handles = handles[:0]
-			for _, r := range items {
-				handles = append(handles, r.handle)
-			}
-		} else if attempt == opAttempts || c.opCtx.Err() != nil {
-			c.log.Error("mega: deleting messages failed; they will be delivered again", "messages", len(items), "error", err)
-			return
-		}
-		c.pause(attempt)
+			return again
+		})
+	for _, r := range gaveUp {
+		c.stats.deleteFailures.Add(1)
+		c.log.Error("mega: deleting a message failed; it will be delivered again", "message_id", r.id, "error", lastErr)
 	}
 }
 
 func (c *Consumer) flushVisibility(items []visibilityChange) {
-	for attempt := 1; ; attempt++ {
-		changes := make([]transport.VisibilityChange, len(items))
-		for i, v := range items {
-			changes[i] = transport.VisibilityChange{ReceiptHandle: v.handle, Timeout: v.timeout}
-		}
-		ctx, cancel := context.WithTimeout(c.opCtx, 30*time.Second)
-		errs, err := c.queue.ChangeVisibility(ctx, changes)
-		cancel()
-		if err == nil {
-			var retry []visibilityChange
+	var lastErr error
+	gaveUp := retrying(c, items,
+		func(v visibilityChange, at time.Time) bool { return at.Before(v.deadline.Add(-opMargin)) },
+		func(items []visibilityChange) []visibilityChange {
+			changes := make([]transport.VisibilityChange, len(items))
+			for i, v := range items {
+				changes[i] = transport.VisibilityChange{ReceiptHandle: v.handle, Timeout: v.timeout}
+			}
+			sent := time.Now()
+			ctx, cancel := context.WithTimeout(c.opCtx, 30*time.Second)
+			errs, err := c.queue.ChangeVisibility(ctx, changes)
+			cancel()
+			if err != nil {
+				lastErr = err
+				return items
+			}
+			var again []visibilityChange
 			for i, e := range errs {
+				v := items[i]
 				switch {
 				case e == nil:
+					if v.beat != nil {
+						c.flight.extended(v.beat, sent.Add(v.timeout))
+					}
 				case errors.Is(e, transport.ErrReceiptInvalid):
 					c.log.Warn("mega: changing a message's visibility failed: its receipt is no longer valid",
-						"message_id", items[i].id, "change", items[i].why, "error", e)
+						"message_id", v.id, "change", v.why, "error", e)
+					if v.beat != nil {
+						c.flight.extended(v.beat, time.Time{})
+					}
 				default:
-					retry = append(retry, items[i])
+					lastErr = e
+					again = append(again, v)
 				}
 			}
-			if len(retry) == 0 {
-				return
-			}
-			if attempt == opAttempts {
-				for _, v := range retry {
-					c.log.Error("mega: changing a message's visibility failed", "message_id", v.id, "change", v.why)
-				}
-				return
-			}
-			items = retry
-		} else if attempt == opAttempts || c.opCtx.Err() != nil {
-			c.log.Error("mega: changing visibility failed", "messages", len(items), "error", err)
-			return
+			return again
+		})
+	for _, v := range gaveUp {
+		if v.beat != nil {
+			// The next beat tries again, while the message is still held.
+			c.flight.extended(v.beat, time.Time{})
+			continue
 		}
-		c.pause(attempt)
-	}
-}
-
-// pause waits a little before another attempt of a network operation.
-func (c *Consumer) pause(attempt int) {
-	t := time.NewTimer(time.Duration(attempt) * 200 * time.Millisecond)
-	defer t.Stop()
-	select {
-	case <-t.C:
-	case <-c.opCtx.Done():
+		c.log.Error("mega: changing a message's visibility failed", "message_id", v.id, "change", v.why, "error", lastErr)
 	}
 }
 
 // heartbeat extends the visibility of messages still being handled when
-// half of it has run out.
+// half of it has run out. A message's deadline moves only once the
+// extension succeeded, so a failed one is tried again at the next beat.
 func (c *Consumer) heartbeat(stop <-chan struct{}) {
 	interval := max(c.visibility/4, 250*time.Millisecond)
 	t := time.NewTicker(interval)
@@ -800,8 +849,11 @@ func (c *Consumer) heartbeat(stop <-chan struct{}) {
 		case <-stop:
 			return
 		case now := <-t.C:
-			for _, it := range c.flight.due(now.Add(c.visibility/2), now.Add(c.visibility)) {
-				c.changer.add(visibilityChange{handle: it.msg.ReceiptHandle, id: it.msg.ID, timeout: c.visibility, why: "heartbeat"})
+			for _, d := range c.flight.due(now.Add(c.visibility / 2)) {
+				c.changer.add(visibilityChange{
+					handle: d.it.msg.ReceiptHandle, id: d.it.msg.ID, timeout: c.visibility,
+					why: "heartbeat", deadline: d.deadline, beat: d.it,
+				})
 			}
 		}
 	}
@@ -809,10 +861,11 @@ func (c *Consumer) heartbeat(stop <-chan struct{}) {
 
 // inflight is a received message not yet settled.
 type inflight struct {
-	msg      transport.Message
-	received time.Time
-	deadline time.Time // guarded by inflightSet.mu
-	done     atomic.Bool
+	msg       transport.Message
+	received  time.Time
+	deadline  time.Time // guarded by inflightSet.mu
+	extending bool      // a heartbeat is under way; guarded by inflightSet.mu
+	done      atomic.Bool
 }
 
 func (it *inflight) settle() bool  { return it.done.CompareAndSwap(false, true) }
@@ -834,10 +887,23 @@ func (s *inflightSet) add(it *inflight) {
 	s.mu.Unlock()
 }
 
-func (s *inflightSet) remove(it *inflight) {
+// remove forgets a message and returns when its visibility ends.
+func (s *inflightSet) remove(it *inflight) time.Time {
 	s.mu.Lock()
+	defer s.mu.Unlock()
 	delete(s.m, it)
-	s.mu.Unlock()
+	return it.deadline
+}
+
+// extended records the outcome of a heartbeat: the new deadline, or the
+// zero time when it failed.
+func (s *inflightSet) extended(it *inflight, deadline time.Time) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	it.extending = false
+	if deadline.After(it.deadline) {
+		it.deadline = deadline
+	}
 }
 
 func (s *inflightSet) len() int {
@@ -856,17 +922,23 @@ func (s *inflightSet) all() []*inflight {
 	return out
 }
 
-// due returns the messages whose visibility ends before soon and moves
-// their deadline to next.
-func (s *inflightSet) due(soon, next time.Time) []*inflight {
+// due returns the messages whose visibility ends before soon and that no
+// heartbeat is extending yet, and marks them as being extended.
+func (s *inflightSet) due(soon time.Time) []dueBeat {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	var out []*inflight
+	var out []dueBeat
 	for it := range s.m {
-		if it.deadline.Before(soon) {
-			it.deadline = next
-			out = append(out, it)
+		if !it.extending && it.deadline.Before(soon) {
+			it.extending = true
+			out = append(out, dueBeat{it, it.deadline})
 		}
 	}
 	return out
+}
+
+// dueBeat is a message a heartbeat must extend, and its current deadline.
+type dueBeat struct {
+	it       *inflight
+	deadline time.Time
 }

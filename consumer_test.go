@@ -772,3 +772,86 @@ func TestPollersGrowWithTheBacklogAndShrinkWhenIdle(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// flaky fails the first calls of an API with a call-level error.
+type flaky struct {
+	transport.Queue
+	deletes, changes atomic.Int32 // failures left
+}
+
+var errOutage = errors.New("connection refused")
+
+func (f *flaky) Delete(ctx context.Context, h []string) ([]error, error) {
+	if f.deletes.Add(-1) >= 0 {
+		return nil, errOutage
+	}
+	return f.Queue.Delete(ctx, h)
+}
+
+func (f *flaky) ChangeVisibility(ctx context.Context, v []transport.VisibilityChange) ([]error, error) {
+	if f.changes.Add(-1) >= 0 {
+		return nil, errOutage
+	}
+	return f.Queue.ChangeVisibility(ctx, v)
+}
+
+func (f *flaky) CancelSafe() bool { return true }
+
+func TestDeletesAreRetriedWhileTheyMatter(t *testing.T) {
+	fx := newFixture(t, "outage", memory.QueueConfig{VisibilityTimeout: 30 * time.Second})
+	fx.publish(seedEvent("1"))
+	q := &flaky{Queue: fx.queue}
+	q.deletes.Store(4) // four failed attempts, about 3 s of outage
+	c, err := mega.NewConsumer(q, mega.WithLogger(quiet), mega.WithWaitTime(100*time.Millisecond))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var calls atomic.Int32
+	if err := c.Subscribe(mega.Subscriber{Event: match.Event{}, Process: func(context.Context, *mega.Message) error {
+		calls.Add(1)
+		return nil
+	}}); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- c.Run(ctx) }()
+	eventually(t, "the message is deleted", func() bool { return c.Stats().Deleted == 1 })
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	if s := c.Stats(); s.DeleteFailures != 0 || calls.Load() != 1 || !fx.empty() {
+		t.Errorf("stats %+v, %d deliveries: the delete should have outlasted the outage", s, calls.Load())
+	}
+}
+
+func TestFailedHeartbeatsAreTriedAgain(t *testing.T) {
+	fx := newFixture(t, "beat", memory.QueueConfig{VisibilityTimeout: 2 * time.Second})
+	fx.publish(seedEvent("1"))
+	q := &flaky{Queue: fx.queue}
+	q.changes.Store(2) // the first two heartbeats fail
+	c, err := mega.NewConsumer(q, mega.WithLogger(quiet), mega.WithWaitTime(100*time.Millisecond))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var calls atomic.Int32
+	if err := c.Subscribe(mega.Subscriber{Event: match.Event{}, Process: func(context.Context, *mega.Message) error {
+		calls.Add(1)
+		time.Sleep(4 * time.Second) // twice the visibility timeout
+		return nil
+	}}); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- c.Run(ctx) }()
+	eventually(t, "the message is deleted", func() bool { return c.Stats().Deleted == 1 })
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	if n := calls.Load(); n != 1 || c.Stats().Received != 1 {
+		t.Errorf("handled %d times, received %d: a failed heartbeat must be tried again before the message shows", n, c.Stats().Received)
+	}
+}

@@ -23,21 +23,25 @@ type Stats struct {
 	Deleted int64
 	// Released counts messages made visible again at shutdown.
 	Released int64
+	// DeleteFailures counts deletes given up after retrying until the
+	// message's visibility ended: those messages are delivered again.
+	DeleteFailures int64
 }
 
 type counters struct {
-	received, processed, retried, handlerErrors, deadLettered, unmatched, deleted, released atomic.Int64
+	received, processed, retried, handlerErrors, deadLettered, unmatched, deleted, released, deleteFailures atomic.Int64
 }
 
 func (c *counters) snapshot() Stats {
 	return Stats{
-		Received:      c.received.Load(),
-		Processed:     c.processed.Load(),
-		Retried:       c.retried.Load(),
-		HandlerErrors: c.handlerErrors.Load(),
-		DeadLettered:  c.deadLettered.Load(),
-		Unmatched:     c.unmatched.Load(),
-		Deleted:       c.deleted.Load(),
-		Released:      c.released.Load(),
+		Received:       c.received.Load(),
+		Processed:      c.processed.Load(),
+		Retried:        c.retried.Load(),
+		HandlerErrors:  c.handlerErrors.Load(),
+		DeadLettered:   c.deadLettered.Load(),
+		Unmatched:      c.unmatched.Load(),
+		Deleted:        c.deleted.Load(),
+		Released:       c.released.Load(),
+		DeleteFailures: c.deleteFailures.Load(),
 	}
 }
