@@ -118,7 +118,13 @@ func (t *strTable) eval(s string, doc any, dst []int) []int {
 	for ; i+8 <= len(s); i += 8 {
 		st = hashStep(st, load64(s, i))
 	}
-	h := hashEnd(st, tailWord(s, i, len(s)), len(s))
+	var w uint64 // tailWord(s, i, len(s)), inlined
+	if len(s) >= 8 {
+		w = load64(s, len(s)-8) >> (8 * (i + 8 - len(s))) // 0 when i == len(s)
+	} else {
+		w = tailWordAtEnd(s, i, len(s))
+	}
+	h := hashEnd(st, w, len(s))
 	if sh := t.shard(h); sh != nil {
 		dst = sh.eval(h, s, doc, dst)
 	}
@@ -145,10 +151,14 @@ func (t *strTable) shard(h uint64) *strShard {
 // eval appends the ids of the entries under key, whose hash is h, that
 // match doc.
 func (sh *strShard) eval(h uint64, key string, doc any, dst []int) []int {
-	if sl := sh.probe(h, key); sl != nil {
-		return sl.eval(doc, dst)
+	sl := sh.probe(h, key)
+	switch {
+	case sl == nil:
+		return dst
+	case sl.more == nil && sl.first.test == nil:
+		return append(dst, sl.first.id) // the index decides the pattern
 	}
-	return dst
+	return sl.eval(doc, dst)
 }
 
 // probe returns the slot of key, whose hash is h, or nil.
