@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"runtime/pprof"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -28,6 +29,9 @@ type childSpec struct {
 	Handler     time.Duration `json:"handler"` // consume: time each handler takes
 	Grace       time.Duration `json:"grace"`   // consume: wait between the last handler and the stop
 	Timeout     time.Duration `json:"timeout"`
+	// CPUProfile, when set, is where the child writes a CPU profile of
+	// the phase.
+	CPUProfile string `json:"cpu_profile,omitempty"`
 }
 
 type childResult struct {
@@ -64,6 +68,24 @@ func (s childSpec) run() childResult {
 	var bodies [][]byte
 	if s.Phase == "publish" {
 		bodies = corpus(s.Seed, s.Messages)
+		if p, ok := c.(preparer); ok {
+			var err error
+			if c, err = p.prepare(bodies); err != nil {
+				return childResult{Error: "prepare: " + err.Error()}
+			}
+		}
+	}
+
+	if s.CPUProfile != "" {
+		f, err := os.Create(s.CPUProfile)
+		if err != nil {
+			return childResult{Error: err.Error()}
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return childResult{Error: err.Error()}
+		}
+		defer pprof.StopCPUProfile()
 	}
 
 	before := rusage()

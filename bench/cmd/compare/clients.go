@@ -47,6 +47,14 @@ type client interface {
 	consume(ctx context.Context, ep endpoint, concurrency int, handle func(body []byte)) error
 }
 
+// preparer is a client that publishes messages of its own kind rather than
+// bodies: prepare turns the corpus into them, before the publish phase is
+// timed, and returns the client that publishes them. A user of such a
+// client holds those messages already.
+type preparer interface {
+	prepare(bodies [][]byte) (client, error)
+}
+
 // clients are the selectable clients by name.
 var clients = map[string]client{
 	"ours":          oursClient{},

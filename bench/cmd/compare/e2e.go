@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strings"
 	"time"
 
@@ -113,7 +114,7 @@ func runScenario(cfg runConfig, exe string, srv *sqsfake.Server, c client, lat, 
 	defer srv.SetLatency(0)
 	spec := childSpec{
 		Client:      c.name(),
-		Endpoint:    endpoint{URL: srv.URL(), QueueName: qname, QueueURL: qurl},
+		Endpoint:    endpoint{URL: srv.URL(), QueueName: qname, QueueURL: qurl, SDKDefaultHTTP: cfg.SDKDefaultHTTP},
 		Messages:    cfg.Messages,
 		Seed:        cfg.Seed,
 		Concurrency: cfg.Concurrency,
@@ -122,7 +123,14 @@ func runScenario(cfg runConfig, exe string, srv *sqsfake.Server, c client, lat, 
 		Timeout:     cfg.ChildTimeout,
 	}
 
-	spec.Phase = "publish"
+	profile := func(phase string) string {
+		if cfg.ProfileDir == "" {
+			return ""
+		}
+		return filepath.Join(cfg.ProfileDir, fmt.Sprintf("%s-%s.pprof", qname, phase))
+	}
+
+	spec.Phase, spec.CPUProfile = "publish", profile("publish")
 	pub, _, err := runPhase(exe, srv, spec)
 	row.Publish = pub
 	if err != nil {
@@ -134,7 +142,7 @@ func runScenario(cfg runConfig, exe string, srv *sqsfake.Server, c client, lat, 
 		return row
 	}
 
-	spec.Phase = "consume"
+	spec.Phase, spec.CPUProfile = "consume", profile("consume")
 	cons, peaks, err := runPhase(exe, srv, spec)
 	row.phaseStats = cons
 	row.PeakReceives = peaks["ReceiveMessage"]

@@ -45,6 +45,7 @@ type runConfig struct {
 	SkipMatch      bool
 	SkipE2E        bool
 	SDKDefaultHTTP bool
+	ProfileDir     string
 }
 
 func main() {
@@ -71,6 +72,7 @@ func run(args []string) int {
 		skipMatch = fs.Bool("skip-match", false, "skip the matching workload")
 		skipE2E   = fs.Bool("skip-e2e", false, "skip the end-to-end workload")
 		from      = fs.String("from", "", "print the tables (and -svg) of a `file` written by -json, without measuring")
+		profDir   = fs.String("cpuprofile", "", "write a CPU profile of every client phase into this `directory` (the figures of a profiled run are not for comparison)")
 		sdkHTTP   = fs.Bool("sdk-default-http", false, "give clients the SDK's HTTP client without sqsfake.HTTPClient (it then loses answers of a zero-latency endpoint now and then)")
 	)
 	fs.Usage = func() {
@@ -107,7 +109,7 @@ func run(args []string) int {
 	cfg := runConfig{
 		Seed: *seed, MatchEvents: *events, MatchDuration: *matchDur,
 		Messages: *n, Concurrency: *conc, ChildTimeout: *timeout,
-		SkipMatch: *skipMatch, SkipE2E: *skipE2E, SDKDefaultHTTP: *sdkHTTP,
+		SkipMatch: *skipMatch, SkipE2E: *skipE2E, SDKDefaultHTTP: *sdkHTTP, ProfileDir: *profDir,
 	}
 	var errs []error
 	var err error
@@ -128,6 +130,11 @@ func run(args []string) int {
 	}
 	if cfg.Messages < 1 || cfg.Concurrency < 1 || cfg.MatchEvents < 1 {
 		errs = append(errs, errors.New("-n, -concurrency and -events must be positive"))
+	}
+	if *profDir != "" {
+		if err := os.MkdirAll(*profDir, 0o755); err != nil {
+			errs = append(errs, fmt.Errorf("-cpuprofile: %w", err))
+		}
 	}
 	if err := errors.Join(errs...); err != nil {
 		fmt.Fprintln(os.Stderr, "compare:", err)

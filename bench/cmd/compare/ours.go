@@ -1,36 +1,81 @@
 package main
 
-// The adapters for SQS MEGA itself. The match package and the
-// publisher/subscriber are being written; until they land, both adapters
-// report errNotAvailable and the harness prints "n/a" in their place.
-// Wiring them in touches this file only.
+// The adapters for SQS MEGA itself: the match package against quamina, and
+// mega.Publisher and mega.Consumer on transport/sqs against the peers'
+// clients.
 
 import (
 	"context"
 	"encoding/json"
-	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"sync/atomic"
+	"time"
+	"unsafe"
 
+	awssqs "github.com/aws/aws-sdk-go-v2/service/sqs"
+
+	mega "github.com/sqs-mega/sqs-mega-go"
+	"github.com/sqs-mega/sqs-mega-go/match"
+	"github.com/sqs-mega/sqs-mega-go/protocol"
 	"github.com/sqs-mega/sqs-mega-go/transport"
+	"github.com/sqs-mega/sqs-mega-go/transport/sqs"
 )
 
-// errNotAvailable marks an engine or client that this build cannot run.
-var errNotAvailable = errors.New("not available in this build")
-
-// oursEngine will compile patterns with the match package.
+// oursEngine compiles every pattern with match.ParseEvent and
+// match.Compile into one match.Set, as a Consumer does with the event
+// patterns of its subscribers.
 type oursEngine struct{}
 
 func (oursEngine) name() string { return "ours" }
 
 func (oursEngine) build(ps []pattern) (matcher, error) {
-	// Each pattern translates with oursJSON; compile them with
-	// match.ParseJSON / match.Compile once the package exists.
-	for _, p := range ps {
-		if _, err := p.oursJSON(); err != nil {
+	set := new(match.Set)
+	for i, p := range ps {
+		js, err := p.oursJSON()
+		if err != nil {
 			return nil, err
 		}
+		ev, err := match.ParseEvent([]byte(js))
+		if err != nil {
+			return nil, fmt.Errorf("pattern %d %s: %w", i, js, err)
+		}
+		m, err := match.Compile(ev)
+		if err != nil {
+			return nil, fmt.Errorf("pattern %d %s: %w", i, js, err)
+		}
+		set.Add(i, m)
 	}
-	return nil, errNotAvailable
+	return &oursMatcher{set: set}, nil
 }
+
+// oursMatcher does per event what a Consumer does with a message body
+// before it calls subscribers: protocol.Decode (JSON parsing, MEGA
+// validation, the normalized document) and Set.Matches on that document.
+// The Set is shared (it is safe for concurrent use); dst is the
+// goroutine's own.
+type oursMatcher struct {
+	set *match.Set
+	dst []int
+}
+
+func (m *oursMatcher) matchCount(event []byte) (int, error) {
+	// Decode takes the body as a string, as the SDK hands it over; the
+	// corpus bytes are never modified, so they are viewed as one rather
+	// than copied.
+	msg, err := protocol.Decode(unsafe.String(unsafe.SliceData(event), len(event)))
+	if err != nil {
+		return 0, err
+	}
+	if msg.Kind != protocol.KindMega {
+		return 0, fmt.Errorf("the event decodes to %v, not a MEGA event", msg.Kind)
+	}
+	m.dst = m.set.Matches(msg.Document(), m.dst[:0])
+	return len(m.dst), nil
+}
+
+func (m *oursMatcher) copy() matcher { return &oursMatcher{set: m.set} }
 
 // oursJSON is the pattern in the JSON form of our DSL (SPEC §3), as an
 // event pattern: event fields by name, attributes under "attributes".
@@ -76,24 +121,164 @@ func isEventField(f string) bool {
 	return false
 }
 
-// oursClient will publish with mega.Publisher and consume with
-// mega.Subscriber on the transport/sqs transport.
-type oursClient struct{}
+// oursClient publishes with mega.Publisher.PublishBatch, 10 entries a
+// request as the package documentation recommends, and consumes with a
+// mega.Consumer whose one subscriber has an empty event pattern (every
+// MEGA event), both on transport/sqs.
+//
+// entries are the corpus as MEGA events, made by prepare before the
+// publish phase is timed: a user of the publisher holds events, not
+// bodies, so decoding the corpus is not the publisher's work, while
+// validating and encoding each event is, and is timed.
+type oursClient struct{ entries []mega.Entry }
 
 func (oursClient) name() string { return "ours" }
 
-func (oursClient) available() error { return errNotAvailable }
+func (oursClient) available() error { return nil }
 
-// The subscriber will receive full batches; how many pollers it runs for
-// a concurrency budget is its own to say once it exists.
-func (oursClient) shape(int) clientShape {
-	return clientShape{PerReceive: transport.MaxBatch}
+// The consumer runs with its defaults but for the budget: WithConcurrency
+// is the number of handlers running at once, as the budget is for
+// gocloud; up to max(100, budget+10) messages are held (received and not
+// settled, waiting handlers included), as gocloud holds messages ahead of
+// its handlers; and up to 10 pollers, added while receives come back full
+// and retired when one comes back empty.
+const (
+	oursMaxPollers  = 10  // the default of WithPollers
+	oursMinInFlight = 100 // the default of WithMaxInFlight, for small budgets
+)
+
+// shape: as many pollers as the messages held allow full batches for, at
+// most the default 10, each asking for 10 messages.
+func (oursClient) shape(concurrency int) clientShape {
+	inFlight := max(oursMinInFlight, concurrency+transport.MaxBatch)
+	per := min(transport.MaxBatch, inFlight)
+	return clientShape{Pollers: min(oursMaxPollers, inFlight/per), PerReceive: per}
 }
 
-func (oursClient) publish(context.Context, endpoint, [][]byte, int) error {
-	return errNotAvailable
+func (c oursClient) prepare(bodies [][]byte) (client, error) {
+	entries, err := oursEntries(bodies)
+	return oursClient{entries: entries}, err
 }
 
-func (oursClient) consume(context.Context, endpoint, int, func([]byte)) error {
-	return errNotAvailable
+func oursEntries(bodies [][]byte) ([]mega.Entry, error) {
+	entries := make([]mega.Entry, len(bodies))
+	for i, b := range bodies {
+		msg, err := protocol.Decode(string(b))
+		if err != nil {
+			return nil, fmt.Errorf("message %d: %w", i, err)
+		}
+		if msg.Kind != protocol.KindMega {
+			return nil, fmt.Errorf("message %d decodes to %v, not a MEGA event", i, msg.Kind)
+		}
+		entries[i] = mega.Entry{Payload: msg.Payload}
+	}
+	return entries, nil
+}
+
+// quiet is the logger of our publisher and consumer: the peers run with
+// no-op loggers too.
+var quiet = slog.New(slog.DiscardHandler)
+
+// oursQueue is the queue on an SQS client made from the configuration
+// every client gets (awsConfig: static credentials, no shared files, the
+// endpoint, and sqsfake.HTTPClient unless the run asks for the SDK's own).
+// The HTTP client is set on the loaded configuration, as for the peers:
+// passing it to config.LoadDefaultConfig (sqs.WithConfigOptions) fails
+// when AWS_CA_BUNDLE is set, since the SDK cannot add the bundle to an
+// HTTP client it does not know.
+func oursQueue(ctx context.Context, ep endpoint) (*sqs.Queue, error) {
+	cfg, err := awsConfig(ctx, ep)
+	if err != nil {
+		return nil, err
+	}
+	return sqs.New(awssqs.NewFromConfig(cfg), ep.QueueURL)
+}
+
+func (c oursClient) publish(ctx context.Context, ep endpoint, bodies [][]byte, concurrency int) error {
+	entries := c.entries
+	if len(entries) != len(bodies) {
+		var err error
+		if entries, err = oursEntries(bodies); err != nil {
+			return err
+		}
+	}
+	q, err := oursQueue(ctx, ep)
+	if err != nil {
+		return err
+	}
+	pub, err := mega.NewPublisher(q, mega.WithPublisherLogger(quiet))
+	if err != nil {
+		return err
+	}
+	// concurrency goroutines take the next batch of 10 in turn.
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	var (
+		next     atomic.Int64
+		once     sync.Once
+		firstErr error
+		wg       sync.WaitGroup
+	)
+	batches := (len(entries) + transport.MaxBatch - 1) / transport.MaxBatch
+	for range max(concurrency, 1) {
+		wg.Go(func() {
+			for {
+				i := int(next.Add(1)) - 1
+				if i >= batches || ctx.Err() != nil {
+					return
+				}
+				lo := i * transport.MaxBatch
+				hi := min(lo+transport.MaxBatch, len(entries))
+				if _, err := pub.PublishBatch(ctx, entries[lo:hi]); err != nil {
+					once.Do(func() { firstErr = fmt.Errorf("batch of messages %d-%d: %w", lo, hi-1, err); cancel() })
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+	return firstErr
+}
+
+// oursWaitTime is the long-poll wait of the consumer. The default, 20 s,
+// would make every consume phase last 20 s longer: the harness stops the
+// consumer on an empty queue, and Run lets the poll under way finish on
+// transport/sqs, where abandoning it could strand messages (see Run). The
+// wait matters only when the queue is empty, which it is not while the
+// phase is measured.
+const oursWaitTime = time.Second
+
+func (oursClient) consume(ctx context.Context, ep endpoint, concurrency int, handle func([]byte)) error {
+	q, err := oursQueue(ctx, ep)
+	if err != nil {
+		return err
+	}
+	c, err := mega.NewConsumer(q,
+		mega.WithConcurrency(concurrency),
+		mega.WithWaitTime(oursWaitTime),
+		mega.WithLogger(quiet),
+	)
+	if err != nil {
+		return err
+	}
+	err = c.Subscribe(mega.Subscriber{
+		Name:  "bench",
+		Event: match.Event{},
+		Process: func(_ context.Context, m *mega.Message) error {
+			// The handler reads the body; viewing it as bytes spares a
+			// copy the peers, which hand out []byte, do not make.
+			handle(unsafe.Slice(unsafe.StringData(m.Body), len(m.Body)))
+			return nil
+		},
+	})
+	if err != nil {
+		return err
+	}
+	if err := c.Run(ctx); err != nil {
+		return err
+	}
+	if s := c.Stats(); s.DeadLettered+s.Unmatched+s.Retried > 0 {
+		return fmt.Errorf("consumer stats %+v: every message should have been processed once", s)
+	}
+	return nil
 }

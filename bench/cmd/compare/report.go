@@ -141,6 +141,55 @@ func writeTable(w io.Writer, r report) {
 		fmt.Fprintln(w, "\nbound: pollers × messages per receive / injected latency. req/msg counts every request of the phase (setup and shutdown included).")
 		fmt.Fprintln(w, "recv receive, del/delB delete (batch), vis/visB change visibility (batch), send/sendB send (batch), url GetQueueUrl, attr GetQueueAttributes.")
 	}
+	writeRatios(w, r)
+}
+
+// ratio is a/b, or n/a when either is missing or b is 0.
+func ratio(a, b *float64) string {
+	if a == nil || b == nil || *b == 0 {
+		return "n/a"
+	}
+	return fmt.Sprintf("%.2f", *a / *b)
+}
+
+// writeRatios prints ours against each peer of the same run: above 1
+// means more of the quantity for ours (better for msgs/s and events/s,
+// worse for requests, CPU and memory).
+func writeRatios(w io.Writer, r report) {
+	if len(r.Match) > 0 {
+		fmt.Fprintln(w, "\nRatios, ours / quamina (events/s; above 1: ours is faster)")
+		tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
+		fmt.Fprintln(tw, "patterns\tours / quamina\t")
+		for _, m := range r.Match {
+			fmt.Fprintf(tw, "%d\t%s\t\n", m.Patterns, ratio(m.OursEPS, m.QuaminaEPS))
+		}
+		tw.Flush()
+	}
+	type scenario struct{ lat, handler float64 }
+	ours := map[scenario]e2eRow{}
+	for _, row := range r.E2E {
+		if row.Client == "ours" && row.Error == "" {
+			ours[scenario{row.LatencyMS, row.HandlerMS}] = row
+		}
+	}
+	if len(ours) == 0 {
+		return
+	}
+	fmt.Fprintln(w, "\nRatios, ours / peer, consume phase (msgs/s above 1: ours is faster; req/msg, CPU and RSS below 1: ours spends less)")
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintln(tw, "latency ms\thandler ms\tpeer\tmsgs/s\treq/msg\tCPU µs/msg\tRSS MB\tpublish msgs/s\tpublish req/msg\tpublish CPU µs/msg\t")
+	for _, row := range r.E2E {
+		o, ok := ours[scenario{row.LatencyMS, row.HandlerMS}]
+		if !ok || row.Client == "ours" || row.Error != "" {
+			continue
+		}
+		fmt.Fprintf(tw, "%g\t%g\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t\n", row.LatencyMS, row.HandlerMS, row.Client,
+			ratio(o.MsgsPerS, row.MsgsPerS), ratio(o.RequestsPerMsg, row.RequestsPerMsg),
+			ratio(o.CPUusPerMsg, row.CPUusPerMsg), ratio(o.RSSMB, row.RSSMB),
+			ratio(o.Publish.MsgsPerS, row.Publish.MsgsPerS), ratio(o.Publish.RequestsPerMsg, row.Publish.RequestsPerMsg),
+			ratio(o.Publish.CPUusPerMsg, row.Publish.CPUusPerMsg))
+	}
+	tw.Flush()
 }
 
 // writeSVG draws msgs/s of the consume phase per client per scenario as a
