@@ -175,8 +175,12 @@ func (c *Consumer) Run(ctx context.Context) error {
 	c.opCtx = opCtx
 	c.slots = make(chan struct{}, c.cfg.inFlight())
 	c.workers = make(chan struct{}, c.cfg.concurrency)
-	c.deleter = newBatcher(c.cfg.flushInterval, 4, c.flushDeletes)
-	c.changer = newBatcher(c.cfg.flushInterval, 4, c.flushVisibility)
+	// As many batches of deletes (and of visibility changes) may be under
+	// way as the messages held fill, so that the round trip of a delete
+	// does not bound the throughput below what the receives bring.
+	flights := max(4, cap(c.slots)/transport.MaxBatch)
+	c.deleter = newBatcher(c.cfg.flushInterval, flights, c.flushDeletes)
+	c.changer = newBatcher(c.cfg.flushInterval, flights, c.flushVisibility)
 
 	heartbeatDone := make(chan struct{})
 	heartbeatStop := make(chan struct{})
