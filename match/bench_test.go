@@ -356,3 +356,40 @@ func BenchmarkSetAdd(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkSetSharedField has patterns that each require a common field
+// (one of five domains) and a rare one (a customer id): the Set must index
+// them on the rare one, or every event checks a fifth of the patterns.
+func BenchmarkSetSharedField(b *testing.B) {
+	domains := []string{"orders", "payments", "users", "carts", "shipping"}
+	for _, n := range []int{100, 10_000} {
+		var s Set
+		for i := range n {
+			s.Add(i, MustCompile(Event{
+				"domain":     domains[i%len(domains)],
+				"attributes": map[string]any{"customer_id": fmt.Sprintf("c-%05d", i)},
+			}))
+		}
+		docs := make([]map[string]any, 1024)
+		for i := range docs {
+			c := i * 7 % n
+			docs[i] = map[string]any{"event": map[string]any{
+				"name": "x", "domain": domains[c%len(domains)],
+				"attributes": map[string]any{"customer_id": fmt.Sprintf("c-%05d", c)},
+			}}
+		}
+		b.Run(fmt.Sprintf("patterns=%d", n), func(b *testing.B) {
+			var dst []int
+			b.ReportAllocs()
+			i := 0
+			for b.Loop() {
+				dst = s.Matches(docs[i%len(docs)], dst[:0])
+				if len(dst) != 1 {
+					b.Fatalf("%d matches, want 1", len(dst))
+				}
+				i++
+			}
+			b.ReportMetric(float64(i)/b.Elapsed().Seconds(), "events/s")
+		})
+	}
+}

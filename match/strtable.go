@@ -196,6 +196,23 @@ func filterBits(h uint64) (int, uint64) {
 	return int(h>>24) & (filterWords - 1), 1<<(h>>30&63) | 1<<(h>>36&63)
 }
 
+// load returns how many entries sit under keys, exact or prefix keys.
+func (t *strTable) load(keys []string, prefix bool) int {
+	n := 0
+	for _, k := range keys {
+		h := keyHash(k, prefix)
+		if sh := t.shard(h); sh != nil {
+			if sl := sh.probe(h, k); sl != nil {
+				n++
+				if sl.more != nil {
+					n += len(*sl.more)
+				}
+			}
+		}
+	}
+	return n
+}
+
 // keyHash returns the hash of an exact or prefix key.
 func keyHash(key string, prefix bool) uint64 {
 	h, i := hashSeed, 0
