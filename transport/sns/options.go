@@ -24,6 +24,7 @@ type options struct {
 	region   string
 	creds    aws.CredentialsProvider
 	retryer  func() aws.Retryer
+	http     aws.HTTPClient
 	loadOpts []func(*config.LoadOptions) error
 	dialOnly string // name of the first option that configures a client
 }
@@ -119,6 +120,21 @@ func WithRetryer(newRetryer func() aws.Retryer) Option {
 	}
 }
 
+// WithHTTPClient sets the HTTP client of the requests. It is set after the
+// configuration is loaded, so it works where config.WithHTTPClient is
+// refused (that one only takes the SDK's own client type when
+// AWS_CA_BUNDLE is set). For [Dial] and [NewClient].
+func WithHTTPClient(c aws.HTTPClient) Option {
+	return func(o *options) error {
+		o.markDial("WithHTTPClient")
+		if c == nil {
+			return errors.New("sns: WithHTTPClient: nil client")
+		}
+		o.http = c
+		return nil
+	}
+}
+
 // WithConfigOptions passes options to config.LoadDefaultConfig. For [Dial]
 // and [NewClient].
 func WithConfigOptions(fns ...func(*config.LoadOptions) error) Option {
@@ -180,6 +196,9 @@ func newClient(ctx context.Context, o options, arnRegion string) (*awssns.Client
 	cfg, err := config.LoadDefaultConfig(ctx, load...)
 	if err != nil {
 		return nil, fmt.Errorf("sns: loading AWS configuration: %w", err)
+	}
+	if o.http != nil {
+		cfg.HTTPClient = o.http
 	}
 	if cfg.Region == "" && o.endpoint != "" {
 		cfg.Region = "us-east-1" // local servers need a region to sign for, any will do

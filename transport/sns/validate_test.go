@@ -3,6 +3,7 @@ package sns_test
 import (
 	"context"
 	"errors"
+	"net/http"
 	"strings"
 	"sync"
 	"testing"
@@ -177,5 +178,41 @@ func TestDial(t *testing.T) {
 	}
 	if _, err := tp.Send(t.Context(), []transport.Outgoing{{Body: "hello"}}); err != nil {
 		t.Errorf("Send through a dialled topic: %v", err)
+	}
+}
+
+// refusingClient is an HTTP client that counts its requests and fails them.
+type refusingClient struct {
+	mu sync.Mutex
+	n  int
+}
+
+var errRefused = errors.New("refused by the test's HTTP client")
+
+func (c *refusingClient) Do(*http.Request) (*http.Response, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.n++
+	return nil, errRefused
+}
+
+func TestWithHTTPClient(t *testing.T) {
+	c := &refusingClient{}
+	topic, err := sns.Dial(t.Context(), stdARN,
+		sns.WithHTTPClient(c),
+		sns.WithCredentials(credentials.NewStaticCredentialsProvider("test", "test", "")),
+		sns.WithRetryer(func() aws.Retryer { return aws.NopRetryer{} }))
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = topic.Send(t.Context(), []transport.Outgoing{{Body: "x"}})
+	if !errors.Is(err, errRefused) {
+		t.Fatalf("Send: %v; want the test client's error", err)
+	}
+	if c.n != 1 {
+		t.Errorf("the client saw %d requests, want 1", c.n)
+	}
+	if _, err := sns.Dial(t.Context(), stdARN, sns.WithHTTPClient(nil)); err == nil {
+		t.Error("Dial accepted a nil HTTP client")
 	}
 }

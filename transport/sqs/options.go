@@ -27,6 +27,7 @@ type options struct {
 	region   string
 	creds    aws.CredentialsProvider
 	retryer  func() aws.Retryer
+	http     aws.HTTPClient
 	loadOpts []func(*config.LoadOptions) error
 	dialOnly string // name of the first option that configures a client
 }
@@ -129,6 +130,21 @@ func WithRetryer(newRetryer func() aws.Retryer) Option {
 	}
 }
 
+// WithHTTPClient sets the HTTP client of the requests. It is set after the
+// configuration is loaded, so it works where config.WithHTTPClient is
+// refused (that one only takes the SDK's own client type when
+// AWS_CA_BUNDLE is set). For [Dial] and [NewClient].
+func WithHTTPClient(c aws.HTTPClient) Option {
+	return func(o *options) error {
+		o.markDial("WithHTTPClient")
+		if c == nil {
+			return errors.New("sqs: WithHTTPClient: nil client")
+		}
+		o.http = c
+		return nil
+	}
+}
+
 // WithConfigOptions passes options to config.LoadDefaultConfig, for what
 // the other options do not cover (a profile, an HTTP client, ...). For
 // [Dial] and [NewClient].
@@ -197,6 +213,9 @@ func newClient(ctx context.Context, o options, queueURL string) (*awssqs.Client,
 	cfg, err := config.LoadDefaultConfig(ctx, load...)
 	if err != nil {
 		return nil, fmt.Errorf("sqs: loading AWS configuration: %w", err)
+	}
+	if o.http != nil {
+		cfg.HTTPClient = o.http
 	}
 	endpoint := o.endpoint
 	if cfg.Region == "" && (endpoint != "" || urlEndpoint != "") {

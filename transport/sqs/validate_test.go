@@ -3,12 +3,14 @@ package sqs_test
 import (
 	"context"
 	"errors"
+	"net/http"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials"
 	awssqs "github.com/aws/aws-sdk-go-v2/service/sqs"
 	"github.com/aws/aws-sdk-go-v2/service/sqs/types"
 
@@ -249,5 +251,41 @@ func TestOptions(t *testing.T) {
 				t.Errorf("New(%q) = %v, want ErrInvalidRequest", u, err)
 			}
 		})
+	}
+}
+
+// refusingClient is an HTTP client that counts its requests and fails them.
+type refusingClient struct {
+	mu sync.Mutex
+	n  int
+}
+
+var errRefused = errors.New("refused by the test's HTTP client")
+
+func (c *refusingClient) Do(*http.Request) (*http.Response, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.n++
+	return nil, errRefused
+}
+
+func TestWithHTTPClient(t *testing.T) {
+	c := &refusingClient{}
+	q, err := sqs.Dial(t.Context(), stdURL,
+		sqs.WithHTTPClient(c),
+		sqs.WithCredentials(credentials.NewStaticCredentialsProvider("test", "test", "")),
+		sqs.WithRetryer(func() aws.Retryer { return aws.NopRetryer{} }))
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = q.Send(t.Context(), []transport.Outgoing{{Body: "x"}})
+	if !errors.Is(err, errRefused) {
+		t.Fatalf("Send: %v; want the test client's error", err)
+	}
+	if c.n != 1 {
+		t.Errorf("the client saw %d requests, want 1", c.n)
+	}
+	if _, err := sqs.Dial(t.Context(), stdURL, sqs.WithHTTPClient(nil)); err == nil {
+		t.Error("Dial accepted a nil HTTP client")
 	}
 }
