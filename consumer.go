@@ -756,10 +756,17 @@ func retrying[T any](c *Consumer, items []T, live func(T, time.Time) bool, op fu
 	}
 }
 
+// hopeless reports whether trying an operation again cannot help: the
+// queue is gone, or refuses the request itself.
+func hopeless(err error) bool {
+	return errors.Is(err, transport.ErrQueueNotFound) || errors.Is(err, transport.ErrInvalidRequest) ||
+		errors.Is(err, transport.ErrClosed)
+}
+
 func (c *Consumer) flushDeletes(items []receipt) {
 	var lastErr error
 	gaveUp := retrying(c, items,
-		func(r receipt, at time.Time) bool { return at.Before(r.deadline.Add(-opMargin)) },
+		func(r receipt, at time.Time) bool { return !hopeless(lastErr) && at.Before(r.deadline.Add(-opMargin)) },
 		func(items []receipt) []receipt {
 			handles := make([]string, len(items))
 			for i, r := range items {
@@ -796,7 +803,9 @@ func (c *Consumer) flushDeletes(items []receipt) {
 func (c *Consumer) flushVisibility(items []visibilityChange) {
 	var lastErr error
 	gaveUp := retrying(c, items,
-		func(v visibilityChange, at time.Time) bool { return at.Before(v.deadline.Add(-opMargin)) },
+		func(v visibilityChange, at time.Time) bool {
+			return !hopeless(lastErr) && at.Before(v.deadline.Add(-opMargin))
+		},
 		func(items []visibilityChange) []visibilityChange {
 			changes := make([]transport.VisibilityChange, len(items))
 			for i, v := range items {
