@@ -4,11 +4,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net/url"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/config"
 	awssns "github.com/aws/aws-sdk-go-v2/service/sns"
+
+	"github.com/sqs-mega/sqs-mega-go/transport/internal/awsconfig"
 )
 
 // An Option configures a [Topic] ([New], [Dial]) or the client [Dial] and
@@ -20,13 +21,7 @@ type options struct {
 	maxSize   int
 	topicOnly string // name of the first option that configures a Topic
 
-	endpoint string
-	region   string
-	creds    aws.CredentialsProvider
-	retryer  func() aws.Retryer
-	http     aws.HTTPClient
-	loadOpts []func(*config.LoadOptions) error
-	dialOnly string // name of the first option that configures a client
+	client awsconfig.Config // what the client options set
 }
 
 func buildOptions(opts []Option) (options, error) {
@@ -41,12 +36,6 @@ func buildOptions(opts []Option) (options, error) {
 		}
 	}
 	return o, errors.Join(errs...)
-}
-
-func (o *options) markDial(name string) {
-	if o.dialOnly == "" {
-		o.dialOnly = name
-	}
 }
 
 // WithMaxMessageSize lowers the largest message, body and attributes, that
@@ -71,13 +60,7 @@ func WithMaxMessageSize(n int) Option {
 // "http://127.0.0.1:4566". For [Dial] and [NewClient].
 func WithEndpoint(endpoint string) Option {
 	return func(o *options) error {
-		o.markDial("WithEndpoint")
-		u, err := url.Parse(endpoint)
-		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-			return fmt.Errorf("sns: WithEndpoint(%q): want an http or https URL", endpoint)
-		}
-		o.endpoint = endpoint
-		return nil
+		return o.client.SetEndpoint("sns", endpoint)
 	}
 }
 
@@ -85,12 +68,7 @@ func WithEndpoint(endpoint string) Option {
 // the topic's ARN. For [Dial] and [NewClient].
 func WithRegion(region string) Option {
 	return func(o *options) error {
-		o.markDial("WithRegion")
-		if region == "" {
-			return errors.New("sns: WithRegion: empty region")
-		}
-		o.region = region
-		return nil
+		return o.client.SetRegion("sns", region)
 	}
 }
 
@@ -98,12 +76,7 @@ func WithRegion(region string) Option {
 // [Dial] and [NewClient].
 func WithCredentials(p aws.CredentialsProvider) Option {
 	return func(o *options) error {
-		o.markDial("WithCredentials")
-		if p == nil {
-			return errors.New("sns: WithCredentials: nil provider")
-		}
-		o.creds = p
-		return nil
+		return o.client.SetCredentials("sns", p)
 	}
 }
 
@@ -111,12 +84,7 @@ func WithCredentials(p aws.CredentialsProvider) Option {
 // exponential backoff). For [Dial] and [NewClient].
 func WithRetryer(newRetryer func() aws.Retryer) Option {
 	return func(o *options) error {
-		o.markDial("WithRetryer")
-		if newRetryer == nil {
-			return errors.New("sns: WithRetryer: nil function")
-		}
-		o.retryer = newRetryer
-		return nil
+		return o.client.SetRetryer("sns", newRetryer)
 	}
 }
 
@@ -126,12 +94,7 @@ func WithRetryer(newRetryer func() aws.Retryer) Option {
 // AWS_CA_BUNDLE is set). For [Dial] and [NewClient].
 func WithHTTPClient(c aws.HTTPClient) Option {
 	return func(o *options) error {
-		o.markDial("WithHTTPClient")
-		if c == nil {
-			return errors.New("sns: WithHTTPClient: nil client")
-		}
-		o.http = c
-		return nil
+		return o.client.SetHTTPClient("sns", c)
 	}
 }
 
@@ -139,8 +102,7 @@ func WithHTTPClient(c aws.HTTPClient) Option {
 // and [NewClient].
 func WithConfigOptions(fns ...func(*config.LoadOptions) error) Option {
 	return func(o *options) error {
-		o.markDial("WithConfigOptions")
-		o.loadOpts = append(o.loadOpts, fns...)
+		o.client.AddLoadOptions(fns)
 		return nil
 	}
 }
@@ -179,33 +141,12 @@ func Dial(ctx context.Context, topicARN string, opts ...Option) (*Topic, error) 
 }
 
 func newClient(ctx context.Context, o options, arnRegion string) (*awssns.Client, error) {
-	load := append([]func(*config.LoadOptions) error(nil), o.loadOpts...)
-	switch {
-	case o.region != "":
-		load = append(load, config.WithRegion(o.region))
-	case arnRegion != "":
-		// The topic lives in its ARN's region, whatever the environment says.
-		load = append(load, config.WithRegion(arnRegion))
-	}
-	if o.creds != nil {
-		load = append(load, config.WithCredentialsProvider(o.creds))
-	}
-	if o.retryer != nil {
-		load = append(load, config.WithRetryer(o.retryer))
-	}
-	cfg, err := config.LoadDefaultConfig(ctx, load...)
+	// The topic lives in its ARN's region, whatever the environment says.
+	cfg, err := o.client.Load(ctx, "sns", arnRegion, "")
 	if err != nil {
-		return nil, fmt.Errorf("sns: loading AWS configuration: %w", err)
-	}
-	if o.http != nil {
-		cfg.HTTPClient = o.http
-	}
-	if cfg.Region == "" && o.endpoint != "" {
-		cfg.Region = "us-east-1" // local servers need a region to sign for, any will do
+		return nil, err
 	}
 	return awssns.NewFromConfig(cfg, func(co *awssns.Options) {
-		if o.endpoint != "" {
-			co.BaseEndpoint = aws.String(o.endpoint)
-		}
+		co.BaseEndpoint = o.client.BaseEndpoint(co.BaseEndpoint, "")
 	}), nil
 }

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strconv"
 	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -13,6 +12,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sns/types"
 
 	"github.com/sqs-mega/sqs-mega-go/transport"
+	"github.com/sqs-mega/sqs-mega-go/transport/internal/batches"
 )
 
 // MaxMessageSize is the largest message SNS publishes: 256 KiB, counting
@@ -58,8 +58,8 @@ func New(client API, topicARN string, opts ...Option) (*Topic, error) {
 	if err != nil {
 		return nil, err
 	}
-	if o.dialOnly != "" {
-		return nil, fmt.Errorf("sns: New: %s configures the client and applies to Dial only", o.dialOnly)
+	if o.client.First != "" {
+		return nil, fmt.Errorf("sns: New: %s configures the client and applies to Dial only", o.client.First)
 	}
 	return newTopic(client, topicARN, o)
 }
@@ -102,59 +102,27 @@ func (t *Topic) FIFO() bool { return t.fifo }
 // A successful result means SNS accepted the message, not that any
 // subscriber received it.
 func (t *Topic) Send(ctx context.Context, batch []transport.Outgoing) ([]transport.SendResult, error) {
-	if n := len(batch); n < 1 || n > transport.MaxBatch {
-		return nil, fmt.Errorf("sns: Send: %d entries, want 1 to %d: %w", n, transport.MaxBatch, transport.ErrInvalidRequest)
-	}
-	if err := checkEntryIDs(batch); err != nil {
-		return nil, err
-	}
-	results := make([]transport.SendResult, len(batch))
-	var valid []int
-	for i, m := range batch {
-		if err := t.checkOutgoing(m); err != nil {
-			results[i].Err = err
-			continue
-		}
-		valid = append(valid, i)
-	}
-	if len(valid) == 0 {
-		return results, nil
-	}
-	if len(batch) == 1 {
-		m := batch[0]
-		out, err := t.client.Publish(ctx, &awssns.PublishInput{
-			TopicArn:               aws.String(t.arn),
-			Message:                aws.String(m.Body),
-			MessageAttributes:      toSNSAttributes(m.Attributes),
-			MessageGroupId:         optString(m.GroupID),
-			MessageDeduplicationId: optString(m.DeduplicationID),
-		})
-		if err != nil {
-			return nil, wrapErr("Publish", err)
-		}
-		results[0].MessageID = aws.ToString(out.MessageId)
-		results[0].SequenceNumber = aws.ToString(out.SequenceNumber)
-		return results, nil
-	}
-	var firstErr error
-	sentSome := false
-	for _, chunk := range packBySize(batch, valid, MaxMessageSize) {
-		err := t.publishBatch(ctx, batch, chunk, results)
-		if err == nil {
-			sentSome = true
-			continue
-		}
-		if firstErr == nil {
-			firstErr = err
-		}
-		for _, i := range chunk {
-			results[i].Err = err
-		}
-	}
-	if !sentSome && firstErr != nil {
-		return nil, firstErr // no request went through: the call failed as a whole
-	}
-	return results, nil
+	return batches.Sender{
+		Pkg:   "sns",
+		Limit: MaxMessageSize,
+		Check: t.checkOutgoing,
+		One: func(m transport.Outgoing) (transport.SendResult, error) {
+			out, err := t.client.Publish(ctx, &awssns.PublishInput{
+				TopicArn:               aws.String(t.arn),
+				Message:                aws.String(m.Body),
+				MessageAttributes:      toSNSAttributes(m.Attributes),
+				MessageGroupId:         batches.OptString(m.GroupID),
+				MessageDeduplicationId: batches.OptString(m.DeduplicationID),
+			})
+			if err != nil {
+				return transport.SendResult{}, wrapErr("Publish", err)
+			}
+			return transport.SendResult{MessageID: aws.ToString(out.MessageId), SequenceNumber: aws.ToString(out.SequenceNumber)}, nil
+		},
+		Many: func(chunk []int, results []transport.SendResult) error {
+			return t.publishBatch(ctx, batch, chunk, results)
+		},
+	}.Send(batch)
 }
 
 func (t *Topic) publishBatch(ctx context.Context, batch []transport.Outgoing, chunk []int, results []transport.SendResult) error {
@@ -162,11 +130,11 @@ func (t *Topic) publishBatch(ctx context.Context, batch []transport.Outgoing, ch
 	for _, i := range chunk {
 		m := batch[i]
 		in.PublishBatchRequestEntries = append(in.PublishBatchRequestEntries, types.PublishBatchRequestEntry{
-			Id:                     aws.String(strconv.Itoa(i)),
+			Id:                     batches.ID(i),
 			Message:                aws.String(m.Body),
 			MessageAttributes:      toSNSAttributes(m.Attributes),
-			MessageGroupId:         optString(m.GroupID),
-			MessageDeduplicationId: optString(m.DeduplicationID),
+			MessageGroupId:         batches.OptString(m.GroupID),
+			MessageDeduplicationId: batches.OptString(m.DeduplicationID),
 		})
 	}
 	out, err := t.client.PublishBatch(ctx, in)
@@ -175,14 +143,14 @@ func (t *Topic) publishBatch(ctx context.Context, batch []transport.Outgoing, ch
 	}
 	seen := make(map[int]bool, len(chunk))
 	for _, e := range out.Successful {
-		if i, ok := entryIndex(e.Id, chunk); ok {
+		if i, ok := batches.Index(e.Id, chunk); ok {
 			seen[i] = true
 			results[i].MessageID = aws.ToString(e.MessageId)
 			results[i].SequenceNumber = aws.ToString(e.SequenceNumber)
 		}
 	}
 	for _, e := range out.Failed {
-		if i, ok := entryIndex(e.Id, chunk); ok {
+		if i, ok := batches.Index(e.Id, chunk); ok {
 			seen[i] = true
 			results[i].Err = entryErr(aws.ToString(e.Code), aws.ToString(e.Message), e.SenderFault)
 		}
@@ -210,82 +178,6 @@ func (t *Topic) checkOutgoing(m transport.Outgoing) error {
 		return fmt.Errorf("sns: a message to a FIFO topic needs a group id: %w", transport.ErrInvalidRequest)
 	}
 	return nil
-}
-
-// checkEntryIDs rejects malformed or repeated caller-given entry ids. The
-// ids sent to SNS are the entries' positions.
-func checkEntryIDs(batch []transport.Outgoing) error {
-	seen := make(map[string]bool, len(batch))
-	for _, m := range batch {
-		if m.ID == "" {
-			continue
-		}
-		if !validEntryID(m.ID) {
-			return fmt.Errorf("sns: Send: entry id %q: want 1 to 80 letters, digits, '-' or '_': %w", m.ID, transport.ErrInvalidRequest)
-		}
-		if seen[m.ID] {
-			return fmt.Errorf("sns: Send: entry id %q used twice: %w", m.ID, transport.ErrInvalidRequest)
-		}
-		seen[m.ID] = true
-	}
-	return nil
-}
-
-func validEntryID(id string) bool {
-	if id == "" || len(id) > 80 {
-		return false
-	}
-	for _, r := range id {
-		if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '-' || r == '_') {
-			return false
-		}
-	}
-	return true
-}
-
-// packBySize splits the entries idx of batch into consecutive groups whose
-// sizes add up to at most limit.
-func packBySize(batch []transport.Outgoing, idx []int, limit int) [][]int {
-	var (
-		chunks [][]int
-		cur    []int
-		total  int
-	)
-	for _, i := range idx {
-		size := batch[i].Size()
-		if len(cur) > 0 && total+size > limit {
-			chunks = append(chunks, cur)
-			cur, total = nil, 0
-		}
-		cur = append(cur, i)
-		total += size
-	}
-	if len(cur) > 0 {
-		chunks = append(chunks, cur)
-	}
-	return chunks
-}
-
-// entryIndex maps a batch entry id back to the caller's index, accepting
-// only the indices that were sent.
-func entryIndex(id *string, sent []int) (int, bool) {
-	i, err := strconv.Atoi(aws.ToString(id))
-	if err != nil {
-		return 0, false
-	}
-	for _, s := range sent {
-		if s == i {
-			return i, true
-		}
-	}
-	return 0, false
-}
-
-func optString(s string) *string {
-	if s == "" {
-		return nil
-	}
-	return aws.String(s)
 }
 
 func toSNSAttributes(attrs map[string]transport.Attribute) map[string]types.MessageAttributeValue {

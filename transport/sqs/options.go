@@ -12,6 +12,7 @@ import (
 	awssqs "github.com/aws/aws-sdk-go-v2/service/sqs"
 
 	"github.com/sqs-mega/sqs-mega-go/transport"
+	"github.com/sqs-mega/sqs-mega-go/transport/internal/awsconfig"
 )
 
 // An Option configures a [Queue] ([New], [Dial]) or the client [Dial] and
@@ -23,13 +24,7 @@ type options struct {
 	maxSize   int
 	queueOnly string // name of the first option that configures a Queue
 
-	endpoint string
-	region   string
-	creds    aws.CredentialsProvider
-	retryer  func() aws.Retryer
-	http     aws.HTTPClient
-	loadOpts []func(*config.LoadOptions) error
-	dialOnly string // name of the first option that configures a client
+	client awsconfig.Config // what the client options set
 }
 
 func buildOptions(opts []Option) (options, error) {
@@ -44,12 +39,6 @@ func buildOptions(opts []Option) (options, error) {
 		}
 	}
 	return o, errors.Join(errs...)
-}
-
-func (o *options) markDial(name string) {
-	if o.dialOnly == "" {
-		o.dialOnly = name
-	}
 }
 
 // WithMaxMessageSize sets the largest message, body and attributes, that
@@ -76,13 +65,7 @@ func WithMaxMessageSize(n int) Option {
 // [NewClient].
 func WithEndpoint(endpoint string) Option {
 	return func(o *options) error {
-		o.markDial("WithEndpoint")
-		u, err := url.Parse(endpoint)
-		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-			return fmt.Errorf("sqs: WithEndpoint(%q): want an http or https URL", endpoint)
-		}
-		o.endpoint = endpoint
-		return nil
+		return o.client.SetEndpoint("sqs", endpoint)
 	}
 }
 
@@ -90,12 +73,7 @@ func WithEndpoint(endpoint string) Option {
 // configuration. For [Dial] and [NewClient].
 func WithRegion(region string) Option {
 	return func(o *options) error {
-		o.markDial("WithRegion")
-		if region == "" {
-			return errors.New("sqs: WithRegion: empty region")
-		}
-		o.region = region
-		return nil
+		return o.client.SetRegion("sqs", region)
 	}
 }
 
@@ -106,12 +84,7 @@ func WithRegion(region string) Option {
 // and [NewClient].
 func WithCredentials(p aws.CredentialsProvider) Option {
 	return func(o *options) error {
-		o.markDial("WithCredentials")
-		if p == nil {
-			return errors.New("sqs: WithCredentials: nil provider")
-		}
-		o.creds = p
-		return nil
+		return o.client.SetCredentials("sqs", p)
 	}
 }
 
@@ -121,12 +94,7 @@ func WithCredentials(p aws.CredentialsProvider) Option {
 // aws.NopRetryer{}. For [Dial] and [NewClient].
 func WithRetryer(newRetryer func() aws.Retryer) Option {
 	return func(o *options) error {
-		o.markDial("WithRetryer")
-		if newRetryer == nil {
-			return errors.New("sqs: WithRetryer: nil function")
-		}
-		o.retryer = newRetryer
-		return nil
+		return o.client.SetRetryer("sqs", newRetryer)
 	}
 }
 
@@ -136,12 +104,7 @@ func WithRetryer(newRetryer func() aws.Retryer) Option {
 // AWS_CA_BUNDLE is set). For [Dial] and [NewClient].
 func WithHTTPClient(c aws.HTTPClient) Option {
 	return func(o *options) error {
-		o.markDial("WithHTTPClient")
-		if c == nil {
-			return errors.New("sqs: WithHTTPClient: nil client")
-		}
-		o.http = c
-		return nil
+		return o.client.SetHTTPClient("sqs", c)
 	}
 }
 
@@ -150,8 +113,7 @@ func WithHTTPClient(c aws.HTTPClient) Option {
 // [Dial] and [NewClient].
 func WithConfigOptions(fns ...func(*config.LoadOptions) error) Option {
 	return func(o *options) error {
-		o.markDial("WithConfigOptions")
-		o.loadOpts = append(o.loadOpts, fns...)
+		o.client.AddLoadOptions(fns)
 		return nil
 	}
 }
@@ -195,39 +157,15 @@ func Dial(ctx context.Context, queueURL string, opts ...Option) (*Queue, error) 
 }
 
 func newClient(ctx context.Context, o options, queueURL string) (*awssqs.Client, error) {
+	// A queue on AWS lives in its URL's region, whatever the environment
+	// says; one elsewhere is reached at its URL's host.
 	urlEndpoint, urlRegion := endpointFromQueueURL(queueURL)
-	load := append([]func(*config.LoadOptions) error(nil), o.loadOpts...)
-	switch {
-	case o.region != "":
-		load = append(load, config.WithRegion(o.region))
-	case urlRegion != "":
-		// The queue lives in its URL's region, whatever the environment says.
-		load = append(load, config.WithRegion(urlRegion))
-	}
-	if o.creds != nil {
-		load = append(load, config.WithCredentialsProvider(o.creds))
-	}
-	if o.retryer != nil {
-		load = append(load, config.WithRetryer(o.retryer))
-	}
-	cfg, err := config.LoadDefaultConfig(ctx, load...)
+	cfg, err := o.client.Load(ctx, "sqs", urlRegion, urlEndpoint)
 	if err != nil {
-		return nil, fmt.Errorf("sqs: loading AWS configuration: %w", err)
-	}
-	if o.http != nil {
-		cfg.HTTPClient = o.http
-	}
-	endpoint := o.endpoint
-	if cfg.Region == "" && (endpoint != "" || urlEndpoint != "") {
-		cfg.Region = "us-east-1" // local servers need a region to sign for, any will do
+		return nil, err
 	}
 	return awssqs.NewFromConfig(cfg, func(co *awssqs.Options) {
-		switch {
-		case endpoint != "":
-			co.BaseEndpoint = aws.String(endpoint)
-		case co.BaseEndpoint == nil && urlEndpoint != "":
-			co.BaseEndpoint = aws.String(urlEndpoint)
-		}
+		co.BaseEndpoint = o.client.BaseEndpoint(co.BaseEndpoint, urlEndpoint)
 	}), nil
 }
 

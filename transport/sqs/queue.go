@@ -16,6 +16,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sqs/types"
 
 	"github.com/sqs-mega/sqs-mega-go/transport"
+	"github.com/sqs-mega/sqs-mega-go/transport/internal/batches"
 )
 
 // API is the part of the SQS client (*sqs.Client of aws-sdk-go-v2) that a
@@ -77,8 +78,8 @@ func New(client API, queueURL string, opts ...Option) (*Queue, error) {
 	if err != nil {
 		return nil, err
 	}
-	if o.dialOnly != "" {
-		return nil, fmt.Errorf("sqs: New: %s configures the client and applies to Dial only", o.dialOnly)
+	if o.client.First != "" {
+		return nil, fmt.Errorf("sqs: New: %s configures the client and applies to Dial only", o.client.First)
 	}
 	return newQueue(client, queueURL, o)
 }
@@ -133,53 +134,22 @@ func (q *Queue) FIFO() bool { return q.fifo }
 // SQS also limits a whole batch to 1 MiB, a batch of large messages is
 // split over several requests; results keep the order of the entries.
 func (q *Queue) Send(ctx context.Context, batch []transport.Outgoing) ([]transport.SendResult, error) {
-	if err := checkBatch("Send", len(batch)); err != nil {
-		return nil, err
-	}
-	if err := checkEntryIDs(batch); err != nil {
-		return nil, err
-	}
-	results := make([]transport.SendResult, len(batch))
 	limit := int(q.maxSize.Load())
-	var valid []int
-	for i, m := range batch {
-		if err := q.checkOutgoing(m, limit); err != nil {
-			results[i].Err = err
-			continue
-		}
-		valid = append(valid, i)
-	}
-	if len(valid) == 0 {
-		return results, nil
-	}
-	if len(batch) == 1 {
-		out, err := q.client.SendMessage(ctx, q.sendMessageInput(batch[0]))
-		if err != nil {
-			return nil, wrapErr("SendMessage", err)
-		}
-		results[0].MessageID = aws.ToString(out.MessageId)
-		results[0].SequenceNumber = aws.ToString(out.SequenceNumber)
-		return results, nil
-	}
-	var firstErr error
-	sentSome := false
-	for _, chunk := range packBySize(batch, valid, transport.MaxBodySize) {
-		err := q.sendBatch(ctx, batch, chunk, results)
-		if err == nil {
-			sentSome = true
-			continue
-		}
-		if firstErr == nil {
-			firstErr = err
-		}
-		for _, i := range chunk {
-			results[i].Err = err
-		}
-	}
-	if !sentSome && firstErr != nil {
-		return nil, firstErr // no request went through: the call failed as a whole
-	}
-	return results, nil
+	return batches.Sender{
+		Pkg:   "sqs",
+		Limit: transport.MaxBodySize,
+		Check: func(m transport.Outgoing) error { return q.checkOutgoing(m, limit) },
+		One: func(m transport.Outgoing) (transport.SendResult, error) {
+			out, err := q.client.SendMessage(ctx, q.sendMessageInput(m))
+			if err != nil {
+				return transport.SendResult{}, wrapErr("SendMessage", err)
+			}
+			return transport.SendResult{MessageID: aws.ToString(out.MessageId), SequenceNumber: aws.ToString(out.SequenceNumber)}, nil
+		},
+		Many: func(chunk []int, results []transport.SendResult) error {
+			return q.sendBatch(ctx, batch, chunk, results)
+		},
+	}.Send(batch)
 }
 
 func (q *Queue) sendBatch(ctx context.Context, batch []transport.Outgoing, chunk []int, results []transport.SendResult) error {
@@ -187,12 +157,12 @@ func (q *Queue) sendBatch(ctx context.Context, batch []transport.Outgoing, chunk
 	for _, i := range chunk {
 		m := batch[i]
 		in.Entries = append(in.Entries, types.SendMessageBatchRequestEntry{
-			Id:                     aws.String(strconv.Itoa(i)),
+			Id:                     batches.ID(i),
 			MessageBody:            aws.String(m.Body),
 			DelaySeconds:           seconds(m.Delay),
 			MessageAttributes:      toSQSAttributes(m.Attributes),
-			MessageGroupId:         optString(m.GroupID),
-			MessageDeduplicationId: optString(m.DeduplicationID),
+			MessageGroupId:         batches.OptString(m.GroupID),
+			MessageDeduplicationId: batches.OptString(m.DeduplicationID),
 		})
 	}
 	out, err := q.client.SendMessageBatch(ctx, in)
@@ -201,7 +171,7 @@ func (q *Queue) sendBatch(ctx context.Context, batch []transport.Outgoing, chunk
 	}
 	seen := make(map[int]bool, len(chunk))
 	for _, e := range out.Successful {
-		i, ok := entryIndex(e.Id, chunk)
+		i, ok := batches.Index(e.Id, chunk)
 		if !ok {
 			continue
 		}
@@ -210,7 +180,7 @@ func (q *Queue) sendBatch(ctx context.Context, batch []transport.Outgoing, chunk
 		results[i].SequenceNumber = aws.ToString(e.SequenceNumber)
 	}
 	for _, e := range out.Failed {
-		i, ok := entryIndex(e.Id, chunk)
+		i, ok := batches.Index(e.Id, chunk)
 		if !ok {
 			continue
 		}
@@ -231,8 +201,8 @@ func (q *Queue) sendMessageInput(m transport.Outgoing) *awssqs.SendMessageInput 
 		MessageBody:            aws.String(m.Body),
 		DelaySeconds:           seconds(m.Delay),
 		MessageAttributes:      toSQSAttributes(m.Attributes),
-		MessageGroupId:         optString(m.GroupID),
-		MessageDeduplicationId: optString(m.DeduplicationID),
+		MessageGroupId:         batches.OptString(m.GroupID),
+		MessageDeduplicationId: batches.OptString(m.DeduplicationID),
 	}
 }
 
@@ -257,29 +227,6 @@ func (q *Queue) checkOutgoing(m transport.Outgoing, limit int) error {
 		}
 	}
 	return nil
-}
-
-// packBySize splits the entries idx of batch into consecutive groups whose
-// sizes add up to at most limit.
-func packBySize(batch []transport.Outgoing, idx []int, limit int) [][]int {
-	var (
-		chunks [][]int
-		cur    []int
-		total  int
-	)
-	for _, i := range idx {
-		size := batch[i].Size()
-		if len(cur) > 0 && total+size > limit {
-			chunks = append(chunks, cur)
-			cur, total = nil, 0
-		}
-		cur = append(cur, i)
-		total += size
-	}
-	if len(cur) > 0 {
-		chunks = append(chunks, cur)
-	}
-	return chunks
 }
 
 // receiveMargin is how much longer than its wait a receive may take, for
@@ -360,7 +307,7 @@ func (q *Queue) Delete(ctx context.Context, receiptHandles []string) ([]error, e
 		}
 		sent = append(sent, i)
 		in.Entries = append(in.Entries, types.DeleteMessageBatchRequestEntry{
-			Id:            aws.String(strconv.Itoa(i)),
+			Id:            batches.ID(i),
 			ReceiptHandle: aws.String(h),
 		})
 	}
@@ -396,7 +343,7 @@ func (q *Queue) ChangeVisibility(ctx context.Context, changes []transport.Visibi
 		}
 		sent = append(sent, i)
 		in.Entries = append(in.Entries, types.ChangeMessageVisibilityBatchRequestEntry{
-			Id:                aws.String(strconv.Itoa(i)),
+			Id:                batches.ID(i),
 			ReceiptHandle:     aws.String(c.ReceiptHandle),
 			VisibilityTimeout: seconds(c.Timeout),
 		})
@@ -418,12 +365,12 @@ func (q *Queue) ChangeVisibility(ctx context.Context, changes []transport.Visibi
 func fillEntryErrors[S any](errs []error, sent []int, ok []S, failed []types.BatchResultErrorEntry, id func(S) *string, op string) {
 	seen := make(map[int]bool, len(sent))
 	for _, e := range ok {
-		if i, found := entryIndex(id(e), sent); found {
+		if i, found := batches.Index(id(e), sent); found {
 			seen[i] = true
 		}
 	}
 	for _, e := range failed {
-		if i, found := entryIndex(e.Id, sent); found {
+		if i, found := batches.Index(e.Id, sent); found {
 			seen[i] = true
 			errs[i] = entryErr(aws.ToString(e.Code), aws.ToString(e.Message), e.SenderFault, true)
 		}
@@ -435,58 +382,11 @@ func fillEntryErrors[S any](errs []error, sent []int, ok []S, failed []types.Bat
 	}
 }
 
-// entryIndex maps a batch entry id back to the caller's index, accepting
-// only the indices that were sent.
-func entryIndex(id *string, sent []int) (int, bool) {
-	i, err := strconv.Atoi(aws.ToString(id))
-	if err != nil {
-		return 0, false
-	}
-	for _, s := range sent {
-		if s == i {
-			return i, true
-		}
-	}
-	return 0, false
-}
-
 func checkBatch(op string, n int) error {
 	if n < 1 || n > transport.MaxBatch {
 		return fmt.Errorf("sqs: %s: %d entries, want 1 to %d: %w", op, n, transport.MaxBatch, transport.ErrInvalidRequest)
 	}
 	return nil
-}
-
-// checkEntryIDs rejects a batch whose caller-given entry ids SQS would
-// refuse: malformed or repeated. The ids sent to SQS are the entries'
-// positions, so that results map back to entries whatever the caller gave.
-func checkEntryIDs(batch []transport.Outgoing) error {
-	seen := make(map[string]bool, len(batch))
-	for _, m := range batch {
-		if m.ID == "" {
-			continue
-		}
-		if !validEntryID(m.ID) {
-			return fmt.Errorf("sqs: Send: entry id %q: want 1 to 80 letters, digits, '-' or '_': %w", m.ID, transport.ErrInvalidRequest)
-		}
-		if seen[m.ID] {
-			return fmt.Errorf("sqs: Send: entry id %q used twice: %w", m.ID, transport.ErrInvalidRequest)
-		}
-		seen[m.ID] = true
-	}
-	return nil
-}
-
-func validEntryID(id string) bool {
-	if len(id) > 80 {
-		return false
-	}
-	for _, r := range id {
-		if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '-' || r == '_') {
-			return false
-		}
-	}
-	return id != ""
 }
 
 // seconds converts a duration to whole seconds, rounding up so that a
@@ -500,13 +400,6 @@ func seconds(d time.Duration) int32 {
 		return math.MaxInt32
 	}
 	return int32(s)
-}
-
-func optString(s string) *string {
-	if s == "" {
-		return nil
-	}
-	return aws.String(s)
 }
 
 func toSQSAttributes(attrs map[string]transport.Attribute) map[string]types.MessageAttributeValue {

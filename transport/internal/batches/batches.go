@@ -1,0 +1,161 @@
+// Package batches holds what the SQS and SNS transports share in sending a
+// batch of messages: the checks SQS and SNS would make of the entries, and
+// the split of a batch over as many requests as its size needs.
+package batches
+
+import (
+	"fmt"
+	"strconv"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+
+	"github.com/sqs-mega/sqs-mega-go/transport"
+)
+
+// A Sender is what Send needs of a service, whose package name (pkg)
+// prefixes the errors.
+type Sender struct {
+	Pkg string
+	// Limit is the largest request, summed over its entries' sizes.
+	Limit int
+	// Check checks one entry, before any request, so that a bad entry
+	// fails alone and at once.
+	Check func(transport.Outgoing) error
+	// One sends a batch of one entry, with the service's single call.
+	One func(transport.Outgoing) (transport.SendResult, error)
+	// Many sends the entries chunk of batch in one request and records
+	// each one's result; an error means the request as a whole failed.
+	Many func(chunk []int, results []transport.SendResult) error
+}
+
+// Send checks batch and sends its valid entries: alone with One, or with
+// Many in as many requests as Limit needs. Results keep the order of the
+// entries; the call fails as a whole only when no request went through.
+func (s Sender) Send(batch []transport.Outgoing) ([]transport.SendResult, error) {
+	if n := len(batch); n < 1 || n > transport.MaxBatch {
+		return nil, fmt.Errorf("%s: Send: %d entries, want 1 to %d: %w", s.Pkg, n, transport.MaxBatch, transport.ErrInvalidRequest)
+	}
+	if err := s.checkIDs(batch); err != nil {
+		return nil, err
+	}
+	results := make([]transport.SendResult, len(batch))
+	var valid []int
+	for i, m := range batch {
+		if err := s.Check(m); err != nil {
+			results[i].Err = err
+			continue
+		}
+		valid = append(valid, i)
+	}
+	if len(valid) == 0 {
+		return results, nil
+	}
+	if len(batch) == 1 {
+		r, err := s.One(batch[0])
+		if err != nil {
+			return nil, err
+		}
+		results[0] = r
+		return results, nil
+	}
+	var firstErr error
+	sentSome := false
+	for _, chunk := range PackBySize(batch, valid, s.Limit) {
+		err := s.Many(chunk, results)
+		if err == nil {
+			sentSome = true
+			continue
+		}
+		if firstErr == nil {
+			firstErr = err
+		}
+		for _, i := range chunk {
+			results[i].Err = err
+		}
+	}
+	if !sentSome && firstErr != nil {
+		return nil, firstErr // no request went through: the call failed as a whole
+	}
+	return results, nil
+}
+
+// checkIDs rejects a batch whose caller-given entry ids the service would
+// refuse: malformed or repeated. The ids sent are the entries' positions,
+// so that results map back to entries whatever the caller gave.
+func (s Sender) checkIDs(batch []transport.Outgoing) error {
+	seen := make(map[string]bool, len(batch))
+	for _, m := range batch {
+		if m.ID == "" {
+			continue
+		}
+		if !validID(m.ID) {
+			return fmt.Errorf("%s: Send: entry id %q: want 1 to 80 letters, digits, '-' or '_': %w", s.Pkg, m.ID, transport.ErrInvalidRequest)
+		}
+		if seen[m.ID] {
+			return fmt.Errorf("%s: Send: entry id %q used twice: %w", s.Pkg, m.ID, transport.ErrInvalidRequest)
+		}
+		seen[m.ID] = true
+	}
+	return nil
+}
+
+func validID(id string) bool {
+	if id == "" || len(id) > 80 {
+		return false
+	}
+	for _, r := range id {
+		if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '-' || r == '_') {
+			return false
+		}
+	}
+	return true
+}
+
+// PackBySize splits the entries idx of batch into consecutive groups whose
+// sizes add up to at most limit.
+func PackBySize(batch []transport.Outgoing, idx []int, limit int) [][]int {
+	var (
+		chunks [][]int
+		cur    []int
+		total  int
+	)
+	for _, i := range idx {
+		size := batch[i].Size()
+		if len(cur) > 0 && total+size > limit {
+			chunks = append(chunks, cur)
+			cur, total = nil, 0
+		}
+		cur = append(cur, i)
+		total += size
+	}
+	if len(cur) > 0 {
+		chunks = append(chunks, cur)
+	}
+	return chunks
+}
+
+// ID is the id of the entry at position i of a batch.
+func ID(i int) *string { return aws.String(strconv.Itoa(i)) }
+
+// Index maps an entry id back to the entry's position, accepting only the
+// positions that were sent.
+func Index(id *string, sent []int) (int, bool) {
+	i, err := strconv.Atoi(aws.ToString(id))
+	if err != nil {
+		return 0, false
+	}
+	for _, s := range sent {
+		if s == i {
+			return i, true
+		}
+	}
+	return 0, false
+}
+
+// OptString is nil for "", as the SDK wants optional fields.
+func OptString(s string) *string {
+	if s == "" {
+		return nil
+	}
+	return aws.String(s)
+}
