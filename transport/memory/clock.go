@@ -1,7 +1,6 @@
 package memory
 
 import (
-	"container/heap"
 	"context"
 	"sync"
 	"time"
@@ -45,7 +44,7 @@ func (systemClock) AfterFunc(d time.Duration, f func()) func() bool {
 type ManualClock struct {
 	mu     sync.Mutex
 	now    time.Time
-	timers timerHeap
+	timers indexedHeap[*manualTimer]
 	seq    uint64
 	// changed is closed, and cleared, when the set of timers changes.
 	changed chan struct{}
@@ -53,7 +52,7 @@ type ManualClock struct {
 
 // NewManualClock returns a ManualClock that reads start until advanced.
 func NewManualClock(start time.Time) *ManualClock {
-	return &ManualClock{now: start}
+	return &ManualClock{now: start, timers: indexedHeap[*manualTimer]{less: timerBefore}}
 }
 
 // Now returns the clock's current time.
@@ -72,7 +71,7 @@ func (c *ManualClock) AfterFunc(d time.Duration, f func()) func() bool {
 	defer c.mu.Unlock()
 	c.seq++
 	t := &manualTimer{when: c.now.Add(d), seq: c.seq, f: f, index: -1}
-	heap.Push(&c.timers, t)
+	c.timers.push(t)
 	c.signalLocked()
 	return func() bool {
 		c.mu.Lock()
@@ -80,7 +79,7 @@ func (c *ManualClock) AfterFunc(d time.Duration, f func()) func() bool {
 		if t.index < 0 {
 			return false
 		}
-		heap.Remove(&c.timers, t.index)
+		c.timers.remove(t)
 		c.signalLocked()
 		return true
 	}
@@ -98,7 +97,7 @@ func (c *ManualClock) signalLocked() {
 func (c *ManualClock) Pending() int {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	return len(c.timers)
+	return c.timers.Len()
 }
 
 // BlockUntil waits until at least n functions wait for the clock, or ctx
@@ -107,7 +106,7 @@ func (c *ManualClock) Pending() int {
 func (c *ManualClock) BlockUntil(ctx context.Context, n int) error {
 	for {
 		c.mu.Lock()
-		if len(c.timers) >= n {
+		if c.timers.Len() >= n {
 			c.mu.Unlock()
 			return nil
 		}
@@ -134,8 +133,8 @@ func (c *ManualClock) Advance(d time.Duration) {
 	c.mu.Lock()
 	c.now = c.now.Add(d)
 	var due []*manualTimer
-	for len(c.timers) > 0 && !c.timers[0].when.After(c.now) {
-		due = append(due, heap.Pop(&c.timers).(*manualTimer))
+	for t := c.timers.peek(); t != nil && !t.when.After(c.now); t = c.timers.peek() {
+		due = append(due, c.timers.pop())
 	}
 	if len(due) > 0 {
 		c.signalLocked()
@@ -154,31 +153,12 @@ type manualTimer struct {
 	index int
 }
 
-// timerHeap orders manual timers by due time, then registration.
-type timerHeap []*manualTimer
+func (t *manualTimer) heapIndex() *int { return &t.index }
 
-func (h timerHeap) Len() int { return len(h) }
-func (h timerHeap) Less(i, j int) bool {
-	if !h[i].when.Equal(h[j].when) {
-		return h[i].when.Before(h[j].when)
+// timerBefore orders manual timers by due time, then registration.
+func timerBefore(a, b *manualTimer) bool {
+	if !a.when.Equal(b.when) {
+		return a.when.Before(b.when)
 	}
-	return h[i].seq < h[j].seq
-}
-func (h timerHeap) Swap(i, j int) {
-	h[i], h[j] = h[j], h[i]
-	h[i].index = i
-	h[j].index = j
-}
-func (h *timerHeap) Push(x any) {
-	t := x.(*manualTimer)
-	t.index = len(*h)
-	*h = append(*h, t)
-}
-func (h *timerHeap) Pop() any {
-	old := *h
-	t := old[len(old)-1]
-	old[len(old)-1] = nil
-	*h = old[:len(old)-1]
-	t.index = -1
-	return t
+	return a.seq < b.seq
 }

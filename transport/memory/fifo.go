@@ -84,87 +84,11 @@ func (g *group) remove(m *message) {
 	}
 }
 
-// groupHeap orders ready groups by their first message, so that the
-// oldest deliverable message goes first.
-type groupHeap struct{ items []*group }
+func (g *group) heapIndex() *int { return &g.index }
 
-func (h *groupHeap) less(i, j int) bool { return h.items[i].headSeq() < h.items[j].headSeq() }
-
-func (h *groupHeap) swap(i, j int) {
-	h.items[i], h.items[j] = h.items[j], h.items[i]
-	h.items[i].index = i
-	h.items[j].index = j
-}
-
-func (h *groupHeap) up(j int) {
-	for j > 0 {
-		i := (j - 1) / 2
-		if !h.less(j, i) {
-			break
-		}
-		h.swap(i, j)
-		j = i
-	}
-}
-
-func (h *groupHeap) down(i int) bool {
-	start := i
-	n := len(h.items)
-	for {
-		l := 2*i + 1
-		if l >= n {
-			break
-		}
-		j := l
-		if r := l + 1; r < n && h.less(r, l) {
-			j = r
-		}
-		if !h.less(j, i) {
-			break
-		}
-		h.swap(i, j)
-		i = j
-	}
-	return i > start
-}
-
-func (h *groupHeap) push(g *group) {
-	g.index = len(h.items)
-	h.items = append(h.items, g)
-	h.up(g.index)
-}
-
-func (h *groupHeap) peek() *group {
-	if len(h.items) == 0 {
-		return nil
-	}
-	return h.items[0]
-}
-
-func (h *groupHeap) remove(g *group) {
-	i := g.index
-	n := len(h.items) - 1
-	if i != n {
-		h.swap(i, n)
-	}
-	h.items[n] = nil
-	h.items = h.items[:n]
-	if i != n && !h.down(i) {
-		h.up(i)
-	}
-	g.index = -1
-}
-
-func (h *groupHeap) fix(g *group) {
-	if !h.down(g.index) {
-		h.up(g.index)
-	}
-}
-
-func (h *groupHeap) reset() {
-	clear(h.items)
-	h.items = h.items[:0]
-}
+// byHead orders ready groups by their first message, so that the oldest
+// deliverable message goes first.
+func byHead(a, b *group) bool { return a.headSeq() < b.headSeq() }
 
 // dedupCache remembers the deduplication ids of a FIFO queue or topic
 // for DeduplicationWindow. Entries expire in the order they were added,

@@ -121,110 +121,15 @@ func attributeMap(attrs []namedAttribute) map[string]transport.Attribute {
 	return out
 }
 
-// msgHeap is a binary min-heap of messages that keeps each message's
-// index current, so that a message can be removed or moved in O(log n).
-// byDue orders by due time, else by queue position.
-type msgHeap struct {
-	items []*message
-	byDue bool
-}
+func (m *message) heapIndex() *int { return &m.index }
 
-func (h *msgHeap) Len() int { return len(h.items) }
-
-func (h *msgHeap) less(i, j int) bool {
-	a, b := h.items[i], h.items[j]
-	if h.byDue && !a.due.Equal(b.due) {
+// byDue orders messages by due time, then by queue position.
+func byDue(a, b *message) bool {
+	if !a.due.Equal(b.due) {
 		return a.due.Before(b.due)
 	}
 	return a.seq < b.seq
 }
 
-func (h *msgHeap) swap(i, j int) {
-	h.items[i], h.items[j] = h.items[j], h.items[i]
-	h.items[i].index = i
-	h.items[j].index = j
-}
-
-func (h *msgHeap) up(j int) {
-	for j > 0 {
-		i := (j - 1) / 2
-		if !h.less(j, i) {
-			break
-		}
-		h.swap(i, j)
-		j = i
-	}
-}
-
-func (h *msgHeap) down(i int) bool {
-	start := i
-	n := len(h.items)
-	for {
-		l := 2*i + 1
-		if l >= n {
-			break
-		}
-		j := l
-		if r := l + 1; r < n && h.less(r, l) {
-			j = r
-		}
-		if !h.less(j, i) {
-			break
-		}
-		h.swap(i, j)
-		i = j
-	}
-	return i > start
-}
-
-// push adds m.
-func (h *msgHeap) push(m *message) {
-	m.index = len(h.items)
-	h.items = append(h.items, m)
-	h.up(m.index)
-}
-
-// peek returns the least message, or nil.
-func (h *msgHeap) peek() *message {
-	if len(h.items) == 0 {
-		return nil
-	}
-	return h.items[0]
-}
-
-// pop removes and returns the least message, or nil.
-func (h *msgHeap) pop() *message {
-	if len(h.items) == 0 {
-		return nil
-	}
-	return h.remove(h.items[0])
-}
-
-// remove removes m, which must be in h.
-func (h *msgHeap) remove(m *message) *message {
-	i := m.index
-	n := len(h.items) - 1
-	if i != n {
-		h.swap(i, n)
-	}
-	h.items[n] = nil
-	h.items = h.items[:n]
-	if i != n && !h.down(i) {
-		h.up(i)
-	}
-	m.index = -1
-	return m
-}
-
-// fix restores the heap order after m's key changed.
-func (h *msgHeap) fix(m *message) {
-	if !h.down(m.index) {
-		h.up(m.index)
-	}
-}
-
-// reset empties the heap.
-func (h *msgHeap) reset() {
-	clear(h.items)
-	h.items = h.items[:0]
-}
+// bySeq orders messages by queue position.
+func bySeq(a, b *message) bool { return a.seq < b.seq }

@@ -95,11 +95,11 @@ type Queue struct {
 	err         error // set once the queue is deleted or its broker closed
 	nextSeq     uint64
 	fifoSeq     uint64
-	msgs        map[uint64]*message // every message, by seq
-	timed       msgHeap             // delayed and in-flight messages, by due time
-	ready       msgHeap             // visible messages of a standard queue, by seq
-	groups      map[string]*group   // FIFO groups with messages
-	readyGroups groupHeap           // ready FIFO groups
+	msgs        map[uint64]*message   // every message, by seq
+	timed       indexedHeap[*message] // delayed and in-flight messages, by due time
+	ready       indexedHeap[*message] // visible messages of a standard queue, by seq
+	groups      map[string]*group     // FIFO groups with messages
+	readyGroups indexedHeap[*group]   // ready FIFO groups
 	inFlight    int
 	delayed     int
 	dedup       dedupCache
@@ -134,7 +134,9 @@ func newQueue(b *Broker, name string, fifo bool, incarnation uint64, cfg QueueCo
 		vis:         vis,
 		maxSize:     size,
 		msgs:        make(map[uint64]*message),
-		timed:       msgHeap{byDue: true},
+		timed:       indexedHeap[*message]{less: byDue},
+		ready:       indexedHeap[*message]{less: bySeq},
+		readyGroups: indexedHeap[*group]{less: byHead},
 		groups:      make(map[string]*group),
 	}
 }
