@@ -141,24 +141,20 @@ func (t *Topic) publishBatch(ctx context.Context, batch []transport.Outgoing, ch
 	if err != nil {
 		return wrapErr("PublishBatch", err)
 	}
-	seen := make(map[int]bool, len(chunk))
+	answer := batches.NewAnswer(chunk)
 	for _, e := range out.Successful {
-		if i, ok := batches.Index(e.Id, chunk); ok {
-			seen[i] = true
+		if i, ok := answer.Entry(e.Id); ok {
 			results[i].MessageID = aws.ToString(e.MessageId)
 			results[i].SequenceNumber = aws.ToString(e.SequenceNumber)
 		}
 	}
 	for _, e := range out.Failed {
-		if i, ok := batches.Index(e.Id, chunk); ok {
-			seen[i] = true
+		if i, ok := answer.Entry(e.Id); ok {
 			results[i].Err = entryErr(aws.ToString(e.Code), aws.ToString(e.Message), e.SenderFault)
 		}
 	}
-	for _, i := range chunk {
-		if !seen[i] {
-			results[i].Err = fmt.Errorf("sns: PublishBatch: no result for entry %d", i)
-		}
+	for _, i := range answer.Unanswered() {
+		results[i].Err = fmt.Errorf("sns: PublishBatch: no result for entry %d", i)
 	}
 	return nil
 }

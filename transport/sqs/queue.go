@@ -169,28 +169,20 @@ func (q *Queue) sendBatch(ctx context.Context, batch []transport.Outgoing, chunk
 	if err != nil {
 		return wrapErr("SendMessageBatch", err)
 	}
-	seen := make(map[int]bool, len(chunk))
+	answer := batches.NewAnswer(chunk)
 	for _, e := range out.Successful {
-		i, ok := batches.Index(e.Id, chunk)
-		if !ok {
-			continue
+		if i, ok := answer.Entry(e.Id); ok {
+			results[i].MessageID = aws.ToString(e.MessageId)
+			results[i].SequenceNumber = aws.ToString(e.SequenceNumber)
 		}
-		seen[i] = true
-		results[i].MessageID = aws.ToString(e.MessageId)
-		results[i].SequenceNumber = aws.ToString(e.SequenceNumber)
 	}
 	for _, e := range out.Failed {
-		i, ok := batches.Index(e.Id, chunk)
-		if !ok {
-			continue
+		if i, ok := answer.Entry(e.Id); ok {
+			results[i].Err = entryErr(aws.ToString(e.Code), aws.ToString(e.Message), e.SenderFault, false)
 		}
-		seen[i] = true
-		results[i].Err = entryErr(aws.ToString(e.Code), aws.ToString(e.Message), e.SenderFault, false)
 	}
-	for _, i := range chunk {
-		if !seen[i] {
-			results[i].Err = fmt.Errorf("sqs: SendMessageBatch: no result for entry %d", i)
-		}
+	for _, i := range answer.Unanswered() {
+		results[i].Err = fmt.Errorf("sqs: SendMessageBatch: no result for entry %d", i)
 	}
 	return nil
 }
@@ -363,22 +355,17 @@ func (q *Queue) ChangeVisibility(ctx context.Context, changes []transport.Visibi
 // ChangeVisibility batch in errs; an entry SQS reported neither way is an
 // error too, so that no failure passes for success.
 func fillEntryErrors[S any](errs []error, sent []int, ok []S, failed []types.BatchResultErrorEntry, id func(S) *string, op string) {
-	seen := make(map[int]bool, len(sent))
+	answer := batches.NewAnswer(sent)
 	for _, e := range ok {
-		if i, found := batches.Index(id(e), sent); found {
-			seen[i] = true
-		}
+		answer.Entry(id(e))
 	}
 	for _, e := range failed {
-		if i, found := batches.Index(e.Id, sent); found {
-			seen[i] = true
+		if i, found := answer.Entry(e.Id); found {
 			errs[i] = entryErr(aws.ToString(e.Code), aws.ToString(e.Message), e.SenderFault, true)
 		}
 	}
-	for _, i := range sent {
-		if !seen[i] {
-			errs[i] = fmt.Errorf("sqs: %s: no result for entry %d", op, i)
-		}
+	for _, i := range answer.Unanswered() {
+		errs[i] = fmt.Errorf("sqs: %s: no result for entry %d", op, i)
 	}
 }
 

@@ -5,6 +5,7 @@ package batches
 
 import (
 	"fmt"
+	"slices"
 	"strconv"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -137,19 +138,41 @@ func PackBySize(batch []transport.Outgoing, idx []int, limit int) [][]int {
 // ID is the id of the entry at position i of a batch.
 func ID(i int) *string { return aws.String(strconv.Itoa(i)) }
 
-// Index maps an entry id back to the entry's position, accepting only the
-// positions that were sent.
-func Index(id *string, sent []int) (int, bool) {
+// An Answer reads the answer to a batch request: it maps each entry id
+// back to the entry's position, and tells which entries sent the answer
+// did not mention, so that no failure passes for success.
+type Answer struct {
+	sent []int
+	seen map[int]bool
+}
+
+// NewAnswer reads the answer to a request that sent the entries at the
+// positions sent.
+func NewAnswer(sent []int) *Answer {
+	return &Answer{sent: sent, seen: make(map[int]bool, len(sent))}
+}
+
+// Entry returns the position of the entry with the given id, if it was
+// sent, and records it as answered.
+func (a *Answer) Entry(id *string) (int, bool) {
 	i, err := strconv.Atoi(aws.ToString(id))
-	if err != nil {
+	if err != nil || !slices.Contains(a.sent, i) {
 		return 0, false
 	}
-	for _, s := range sent {
-		if s == i {
-			return i, true
+	a.seen[i] = true
+	return i, true
+}
+
+// Unanswered returns the positions of the entries sent that the answer
+// did not mention.
+func (a *Answer) Unanswered() []int {
+	var out []int
+	for _, i := range a.sent {
+		if !a.seen[i] {
+			out = append(out, i)
 		}
 	}
-	return 0, false
+	return out
 }
 
 // OptString is nil for "", as the SDK wants optional fields.

@@ -2,6 +2,8 @@ package batches
 
 import (
 	"errors"
+	"slices"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -71,5 +73,21 @@ func TestSendRefusesBadBatches(t *testing.T) {
 		if _, err := s.Send(b); !errors.Is(err, transport.ErrInvalidRequest) || !strings.HasPrefix(err.Error(), "test: Send: ") {
 			t.Errorf("%s: err %v, want test: Send: ... ErrInvalidRequest", name, err)
 		}
+	}
+}
+
+// An answer maps ids back to the entries sent, ignores ids of entries not
+// sent or not numbers, and names the entries it did not mention, so that
+// none passes for a success.
+func TestAnswer(t *testing.T) {
+	a := NewAnswer([]int{3, 5, 8})
+	for _, id := range []string{"5", "4", "x", "8"} {
+		i, ok := a.Entry(&id)
+		if want := id == "5" || id == "8"; ok != want || (ok && strconv.Itoa(i) != id) {
+			t.Errorf("Entry(%q) = %d, %v", id, i, ok)
+		}
+	}
+	if got := a.Unanswered(); !slices.Equal(got, []int{3}) {
+		t.Errorf("Unanswered() = %v, want [3]", got)
 	}
 }
