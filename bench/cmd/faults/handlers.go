@@ -36,17 +36,11 @@ func handlers(ctx context.Context, r *runner, w *world) (result, error) {
 	per := r.size(20, 6)
 	const visibility = 4 * time.Second
 	const slowWork = 10 * time.Second
-	if err := w.createQueues(ctx, visibility, 8); err != nil {
-		return res, err
-	}
-	if err := w.collectDeadLetters(ctx); err != nil {
-		return res, err
-	}
-	q, err := w.dial(ctx)
+	pub, err := w.setup(ctx, visibility, 8)
 	if err != nil {
 		return res, err
 	}
-	pub, err := w.publisher(ctx)
+	q, err := w.dial(ctx)
 	if err != nil {
 		return res, err
 	}
@@ -220,17 +214,11 @@ func poison(ctx context.Context, r *runner, w *world) (result, error) {
 	var res result
 	valid := r.size(60, 30)
 	copies := r.size(3, 1)
-	if err := w.createQueues(ctx, 10*time.Second, 10); err != nil {
-		return res, err
-	}
-	if err := w.collectDeadLetters(ctx); err != nil {
-		return res, err
-	}
-	q, err := w.dial(ctx)
+	pub, err := w.setup(ctx, 10*time.Second, 10)
 	if err != nil {
 		return res, err
 	}
-	pub, err := w.publisher(ctx)
+	q, err := w.dial(ctx)
 	if err != nil {
 		return res, err
 	}

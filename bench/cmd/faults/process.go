@@ -50,13 +50,7 @@ func kill9(ctx context.Context, r *runner, w *world) (result, error) {
 	n := r.size(5000, 600)
 	kills := r.size(5, 2)
 	const visibility = 3 * time.Second
-	if err := w.createQueues(ctx, visibility, 10); err != nil {
-		return res, err
-	}
-	if err := w.collectDeadLetters(ctx); err != nil {
-		return res, err
-	}
-	pub, err := w.publisher(ctx)
+	pub, err := w.setup(ctx, visibility, 10)
 	if err != nil {
 		return res, err
 	}
@@ -169,13 +163,7 @@ func sigterm(ctx context.Context, r *runner, w *world) (result, error) {
 	n := r.size(200, 100)
 	const visibility = 60 * time.Second
 	const grace = 2 * time.Second
-	if err := w.createQueues(ctx, visibility, 10); err != nil {
-		return res, err
-	}
-	if err := w.collectDeadLetters(ctx); err != nil {
-		return res, err
-	}
-	pub, err := w.publisher(ctx)
+	pub, err := w.setup(ctx, visibility, 10)
 	if err != nil {
 		return res, err
 	}

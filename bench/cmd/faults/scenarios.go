@@ -72,17 +72,11 @@ func checkSettled(res *result, settled bool, t ledger.Tally) {
 func throttling(ctx context.Context, r *runner, w *world) (result, error) {
 	var res result
 	n := r.size(10000, 2000)
-	if err := w.createQueues(ctx, 30*time.Second, 10); err != nil {
-		return res, err
-	}
-	if err := w.collectDeadLetters(ctx); err != nil {
-		return res, err
-	}
-	q, err := w.dial(ctx)
+	pub, err := w.setup(ctx, 30*time.Second, 10)
 	if err != nil {
 		return res, err
 	}
-	pub, err := w.publisher(ctx)
+	q, err := w.dial(ctx)
 	if err != nil {
 		return res, err
 	}
@@ -169,17 +163,11 @@ func blackhole(ctx context.Context, r *runner, w *world) (result, error) {
 	refuse := r.span(5*time.Second, 2*time.Second)
 	visibility := r.span(10*time.Second, 3*time.Second)
 	wait := r.span(20*time.Second, 2*time.Second)
-	if err := w.createQueues(ctx, visibility, 10); err != nil {
-		return res, err
-	}
-	if err := w.collectDeadLetters(ctx); err != nil {
-		return res, err
-	}
-	q, err := w.dial(ctx)
+	pub, err := w.setup(ctx, visibility, 10)
 	if err != nil {
 		return res, err
 	}
-	pub, err := w.publisher(ctx)
+	q, err := w.dial(ctx)
 	if err != nil {
 		return res, err
 	}

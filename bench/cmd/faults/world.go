@@ -132,6 +132,19 @@ func (w *world) createQueues(ctx context.Context, visibility time.Duration, maxR
 	return err
 }
 
+// setup creates the scenario's queues (see createQueues), starts
+// collecting what reaches the dead-letter queue and returns a publisher
+// to the queue through the proxy.
+func (w *world) setup(ctx context.Context, visibility time.Duration, maxReceives int) (*mega.Publisher, error) {
+	if err := w.createQueues(ctx, visibility, maxReceives); err != nil {
+		return nil, err
+	}
+	if err := w.collectDeadLetters(ctx); err != nil {
+		return nil, err
+	}
+	return w.publisher(ctx)
+}
+
 // dial returns the scenario's queue through the proxy.
 func (w *world) dial(ctx context.Context) (*sqs.Queue, error) {
 	return harness.Dial(ctx, w.proxy.URL(), w.queueURL)
