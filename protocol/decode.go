@@ -2,7 +2,8 @@ package protocol
 
 import (
 	"encoding/base64"
-	"slices"
+	"path"
+	"strings"
 	"time"
 	"unsafe"
 
@@ -16,8 +17,14 @@ type Decoder struct {
 	// TopicARNs, when not empty, restricts SNS unwrapping to envelopes
 	// from these topics; an envelope from another topic is a data payload
 	// like any other document, since anybody can send an SNS-shaped body
-	// to a queue.
+	// to a queue. An entry may use the wildcards * and ? of the ArnLike
+	// condition of a queue policy.
 	TopicARNs []string
+	// TrustedOnly makes TopicARNs the whole list of trusted topics even
+	// when it is empty: with TrustedOnly and no TopicARNs, no envelope is
+	// unwrapped. Consumers set it (SPEC §2, trust); inspection tools that
+	// unwrap every envelope leave it unset.
+	TrustedOnly bool
 }
 
 // Decode decodes a body with the zero Decoder.
@@ -147,7 +154,7 @@ func (d *Decoder) envelope(doc map[string]any) (*SNS, string, bool) {
 	default:
 		return nil, "", false
 	}
-	if len(d.TopicARNs) > 0 && !slices.Contains(d.TopicARNs, f[2]) {
+	if (len(d.TopicARNs) > 0 || d.TrustedOnly) && !TopicAllowed(d.TopicARNs, f[2]) {
 		return nil, "", false
 	}
 	env := &SNS{Type: f[0], MessageID: f[1], TopicARN: f[2], Timestamp: f[3]}
@@ -173,4 +180,23 @@ func (d *Decoder) unwrap(env *SNS, body string) (Message, error) {
 	m, err := d.decode(body, false)
 	m.SNS = env
 	return m, err
+}
+
+// TopicAllowed reports whether the topic arn is one of allowed, where an
+// allowed entry may use the wildcards * (any run of characters) and ? (one
+// character), as the ArnLike condition of a queue policy does.
+func TopicAllowed(allowed []string, arn string) bool {
+	for _, a := range allowed {
+		if a == arn {
+			return true
+		}
+		// Topic ARNs hold no '/', '[' or '\\', which path.Match treats
+		// specially: an entry or an ARN with one matches only exactly.
+		if strings.ContainsAny(a, "*?") && !strings.ContainsAny(a, "[\\/") && !strings.ContainsAny(arn, "*?[\\/") {
+			if ok, _ := path.Match(a, arn); ok {
+				return true
+			}
+		}
+	}
+	return false
 }

@@ -276,3 +276,30 @@ func TestMarshalJSONNonFinite(t *testing.T) {
 		t.Errorf("got %s, %v", b, err)
 	}
 }
+
+func TestDecoderTrust(t *testing.T) {
+	const body = `{"Type":"Notification","MessageId":"m","TopicArn":"arn:aws:sns:us-east-1:123456789012:orders","Timestamp":"2021-03-04T05:06:07Z","Message":"hi"}`
+	tests := []struct {
+		name string
+		dec  protocol.Decoder
+		want protocol.Kind
+	}{
+		{"zero value unwraps every topic", protocol.Decoder{}, protocol.KindText},
+		{"listed topic", protocol.Decoder{TopicARNs: []string{"arn:aws:sns:us-east-1:123456789012:orders"}}, protocol.KindText},
+		{"wildcard", protocol.Decoder{TopicARNs: []string{"arn:aws:sns:us-east-1:123456789012:ord*"}, TrustedOnly: true}, protocol.KindText},
+		{"other topic is data", protocol.Decoder{TopicARNs: []string{"arn:aws:sns:us-east-1:123456789012:payments"}}, protocol.KindData},
+		{"trusted only, no topics: data", protocol.Decoder{TrustedOnly: true}, protocol.KindData},
+		{"wildcard of another account", protocol.Decoder{TopicARNs: []string{"arn:aws:sns:us-east-1:999999999999:*"}}, protocol.KindData},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			m, err := tt.dec.Decode(body)
+			if err != nil || m.Kind != tt.want {
+				t.Fatalf("Decode: kind %v err %v, want %v", m.Kind, err, tt.want)
+			}
+			if (m.SNS != nil) != (tt.want == protocol.KindText) {
+				t.Fatalf("SNS envelope = %v", m.SNS)
+			}
+		})
+	}
+}

@@ -198,6 +198,10 @@ type QueueInfo struct {
 	// redrive policy; empty and 0 when it has none.
 	DeadLetterTargetARN string
 	MaxReceiveCount     int
+	// Policy is the queue's access policy, a JSON IAM policy document;
+	// empty when it has none. [SNSTopicsFromPolicy] reads the SNS topics
+	// it allows to send.
+	Policy string
 }
 
 // Describer is implemented by queues that can describe themselves.
