@@ -5,6 +5,7 @@ import (
 	"log/slog"
 	"time"
 
+	"github.com/sqs-mega/sqs-mega-go/internal/lease"
 	"github.com/sqs-mega/sqs-mega-go/transport"
 )
 
@@ -25,7 +26,22 @@ type config struct {
 	keepUnmatched bool
 	maxReceives   int
 	topicARNs     []string
+	trustAnyTopic bool
+	discardPoison bool
+	clock         Clock
 	logger        *slog.Logger
+}
+
+// Clock is the time source of a consumer: visibility deadlines,
+// heartbeats, retry pauses and the grace period follow it. The default is
+// the system clock; tests pass a manual one (the memory transport's
+// ManualClock satisfies Clock, so one clock can drive a broker and a
+// consumer). Implementations must be safe for concurrent use.
+type Clock interface {
+	Now() time.Time
+	// AfterFunc calls f once d has passed; stop cancels the call and
+	// reports whether it did.
+	AfterFunc(d time.Duration, f func()) (stop func() bool)
 }
 
 func defaults() config {
@@ -37,6 +53,7 @@ func defaults() config {
 		backoffMax:    10 * time.Minute,
 		grace:         30 * time.Second,
 		flushInterval: 20 * time.Millisecond,
+		clock:         lease.System{},
 		logger:        slog.Default(),
 	}
 }
@@ -164,6 +181,11 @@ func WithFlushInterval(d time.Duration) Option {
 // WithDeadLetterQueue sets where permanent failures, invalid MEGA payloads
 // and bodies that are not MEGA messages go. By default it is the queue
 // named by the queue's redrive policy, when the transport can find it.
+//
+// Without a dead-letter queue such messages are not deleted: they are
+// logged at error level with the reason and an excerpt of the body, and
+// made invisible for as long as SQS allows (12 hours), so that the queue's
+// retention or redrive policy decides; see [WithDiscardPoison].
 func WithDeadLetterQueue(q transport.Sender) Option {
 	return func(c *config) error {
 		if q == nil {
@@ -198,12 +220,62 @@ func WithMaxReceives(n int) Option {
 	}
 }
 
-// WithTopicARNs restricts the unwrapping of SNS envelopes to these topics;
-// an envelope from another topic is treated as a data payload, since
-// anybody allowed to send to the queue can forge one.
+// WithTopicARNs sets the SNS topics whose envelopes are trusted: unwrapped,
+// and honoured as subscription confirmations. An envelope from another
+// topic is a data payload, since anybody allowed to send to the queue can
+// forge one (SPEC §2). An ARN may use the wildcards * and ?.
+//
+// By default a consumer trusts the topics its queue's access policy allows
+// to send (the aws:SourceArn conditions of the statements for
+// sns.amazonaws.com), read once when Run starts; a router (and so the
+// Lambda adapter) trusts none by default.
 func WithTopicARNs(arns ...string) Option {
 	return func(c *config) error {
+		for _, a := range arns {
+			if a == "" {
+				return invalid("empty topic ARN")
+			}
+		}
+		if c.trustAnyTopic {
+			return invalid("WithTopicARNs conflicts with WithTrustAnyTopic")
+		}
 		c.topicARNs = append(c.topicARNs, arns...)
+		return nil
+	}
+}
+
+// WithTrustAnyTopic unwraps SNS envelopes from any topic. Use it only when
+// nobody but SNS can send to the queue: a plain SQS message shaped like an
+// SNS envelope is then unwrapped, with the topic and attributes its sender
+// chose.
+func WithTrustAnyTopic() Option {
+	return func(c *config) error {
+		if len(c.topicARNs) > 0 {
+			return invalid("WithTrustAnyTopic conflicts with WithTopicARNs")
+		}
+		c.trustAnyTopic = true
+		return nil
+	}
+}
+
+// WithDiscardPoison deletes messages that cannot be processed when there
+// is no dead-letter queue, after logging them at error level with the
+// reason and an excerpt of the body. Without it they stay in the queue
+// (see [WithDeadLetterQueue]).
+func WithDiscardPoison() Option {
+	return func(c *config) error {
+		c.discardPoison = true
+		return nil
+	}
+}
+
+// WithClock sets the consumer's clock (default: the system clock).
+func WithClock(clock Clock) Option {
+	return func(c *config) error {
+		if clock == nil {
+			return invalid("nil clock")
+		}
+		c.clock = clock
 		return nil
 	}
 }

@@ -28,12 +28,12 @@ import (
 	"github.com/sqs-mega/sqs-mega-go/transport/sqs"
 )
 
-// Anybody allowed to send to a queue can write an SNS-shaped body. With
-// the topics pinned, an envelope from another topic is a data document,
-// never unwrapped into the event it carries.
+// Anybody allowed to send to a queue can write an SNS-shaped body. An
+// envelope from a topic the consumer does not trust is a data document,
+// never unwrapped into the event it carries (SPEC §2, trust).
 func TestForgedSNSEnvelopeIsNotUnwrapped(t *testing.T) {
-	for _, pinned := range []bool{true, false} {
-		t.Run(fmt.Sprintf("pinned=%v", pinned), func(t *testing.T) {
+	for _, trust := range []string{"pinned", "any"} {
+		t.Run(trust, func(t *testing.T) {
 			f := newFixture(t, "sns", memory.QueueConfig{})
 			events, err := f.broker.CreateTopic("events", memory.TopicConfig{})
 			if err != nil {
@@ -84,16 +84,19 @@ func TestForgedSNSEnvelopeIsNotUnwrapped(t *testing.T) {
 				}},
 			}
 			var opts []mega.Option
-			if pinned {
+			switch trust {
+			case "pinned":
 				opts = append(opts, mega.WithTopicARNs(events.ARN()))
+			case "any":
+				opts = append(opts, mega.WithTrustAnyTopic())
 			}
 			c, stop := f.run(subs, opts...)
 			eventually(t, "the three messages are processed", func() bool { return c.Stats().Processed == 3 && f.empty() })
 			stop()
 			got := sortedCopy(rec.list())
 			want := []string{"data " + elsewhere.ARN(), "data " + evil, "event from " + events.ARN()}
-			if !pinned {
-				// Without pinning every envelope is trusted: what pinning prevents.
+			if trust == "any" {
+				// Every envelope is trusted: what pinning prevents.
 				want = []string{"event from " + evil, "event from " + elsewhere.ARN(), "event from " + events.ARN()}
 			}
 			if !slices.Equal(got, sortedCopy(want)) {
@@ -134,7 +137,7 @@ func TestBodiesAreLoggedAtDebugOnly(t *testing.T) {
 	for _, level := range []slog.Level{slog.LevelInfo, slog.LevelDebug} {
 		t.Run(level.String(), func(t *testing.T) {
 			var logs logCapture
-			f := newFixture(t, "bodies", memory.QueueConfig{})
+			f := newTimedFixture(t, "bodies", memory.QueueConfig{})
 			p, err := mega.NewPublisher(f.queue, mega.WithPublisherLogger(logs.logger(level)))
 			if err != nil {
 				t.Fatal(err)
@@ -164,7 +167,7 @@ func TestBodiesAreLoggedAtDebugOnly(t *testing.T) {
 				}
 				return nil
 			}}}, mega.WithLogger(logs.logger(level)))
-			eventually(t, "every message is settled", func() bool {
+			f.advanceUntil("every message is settled", func() bool {
 				s := c.Stats()
 				return s.Processed == 2 && s.DeadLettered == 3 && f.empty()
 			})
