@@ -2,7 +2,9 @@ package memory_test
 
 import (
 	"errors"
+	"fmt"
 	"slices"
+	"sync"
 	"testing"
 
 	"github.com/sqs-mega/sqs-mega-go/transport"
@@ -113,5 +115,37 @@ func TestSetPolicyRejectsWhatIsNotAPolicy(t *testing.T) {
 	}
 	if err := q.SetPolicy(""); !errors.Is(err, transport.ErrQueueNotFound) {
 		t.Errorf("SetPolicy on a deleted queue: %v, want ErrQueueNotFound", err)
+	}
+}
+
+// TestConcurrentSubscribesKeepEveryStatement subscribes one queue to many
+// topics at once while they publish: no statement is lost, and each topic
+// delivers once its subscription is made.
+func TestConcurrentSubscribesKeepEveryStatement(t *testing.T) {
+	f := newFixture(t)
+	q := f.queue("q", memory.QueueConfig{})
+	const n = 16
+	topics := make([]*memory.Topic, n)
+	for i := range topics {
+		topics[i] = f.topic(fmt.Sprintf("t%d", i), memory.TopicConfig{})
+	}
+	var wg sync.WaitGroup
+	for _, tp := range topics {
+		wg.Go(func() {
+			if _, err := f.b.Subscribe(tp, q, memory.SubscriptionConfig{RawMessageDelivery: true}); err != nil {
+				t.Error(err)
+				return
+			}
+			if _, err := tp.Send(t.Context(), []transport.Outgoing{{Body: tp.Name()}}); err != nil {
+				t.Error(err)
+			}
+		})
+	}
+	wg.Wait()
+	if got := allowedTopics(t, q); len(got) != n {
+		t.Fatalf("the policy allows %d topics, want %d: %q", len(got), n, got)
+	}
+	if got := q.Len(); got != n {
+		t.Fatalf("%d messages delivered, want one per topic (%d)", got, n)
 	}
 }
