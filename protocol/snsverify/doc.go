@@ -20,4 +20,10 @@
 //
 // An envelope that fails verification is then decoded as the data
 // document it is, like any forged envelope.
+//
+// The certificate is trusted because it comes over HTTPS (checked by TLS)
+// from an SNS host; its own chain is not checked again, but its validity
+// period is. Only AWS signs: local servers such as moto, and the memory
+// transport, write envelopes whose signatures nothing verifies, so turn
+// verification on only against AWS.
 package snsverify
