@@ -39,7 +39,9 @@ wants), runs subscribers on them, and tells what happened.
 By default everything runs in this process, on the embedded memory
 transport: no AWS account needed. With --endpoint the same story runs
 against an SQS/SNS-compatible server (moto, LocalStack, ElasticMQ with an
-SNS), creating its own queues and topic and removing them at the end.
+SNS), creating its own queues and topic and removing them at the end. In
+both, the queue's access policy lets the topic send, as AWS requires; the
+consumer trusts the SNS envelopes of the topics that policy names.
 
 Example:
   mega demo
@@ -89,7 +91,6 @@ type demoStage struct {
 	names       [3]string // queue, dead-letter queue, topic
 	queue       transport.Queue
 	topic       transport.Sender
-	topicARN    string
 	deadLetters func(ctx context.Context, n int) ([]transport.Message, error)
 	cleanup     func(ctx context.Context) error
 }
@@ -122,15 +123,16 @@ func memoryStage() (*demoStage, error) {
 	if err != nil {
 		return nil, err
 	}
+	// Subscribe also lets the topic send to the queue in its policy, as
+	// a real setup does.
 	if _, err := b.Subscribe(t, q, memory.SubscriptionConfig{}); err != nil {
 		return nil, err
 	}
 	return &demoStage{
-		where:    "the embedded memory transport (in this process, no AWS account needed)",
-		names:    [3]string{q.Name(), dlq.Name(), t.Name()},
-		queue:    q,
-		topic:    t,
-		topicARN: t.ARN(),
+		where: "the embedded memory transport (in this process, no AWS account needed)",
+		names: [3]string{q.Name(), dlq.Name(), t.Name()},
+		queue: q,
+		topic: t,
 		deadLetters: func(ctx context.Context, n int) ([]transport.Message, error) {
 			for {
 				if msgs := dlq.Messages(); len(msgs) >= n {
@@ -203,6 +205,12 @@ func endpointStage(ctx context.Context, endpoint, region string) (*demoStage, er
 		return fail(err)
 	}
 	cleanups = append(cleanups, func(ctx context.Context) error { return sns.DeleteTopic(ctx, snsClient, topicARN) })
+	// As on AWS, where SNS delivers only to a queue whose policy lets the
+	// topic send, and as the consumer expects: it trusts the envelopes of
+	// the topics the policy names, and no others.
+	if _, err := sqs.AllowTopic(ctx, sqsClient, queueURL, topicARN); err != nil {
+		return fail(err)
+	}
 	if _, err := sns.SubscribeQueue(ctx, snsClient, sqsClient, topicARN, queueURL, sns.QueueSubscription{}); err != nil {
 		return fail(err)
 	}
@@ -212,7 +220,6 @@ func endpointStage(ctx context.Context, endpoint, region string) (*demoStage, er
 	if s.topic, err = sns.New(snsClient, topicARN); err != nil {
 		return fail(err)
 	}
-	s.topicARN = topicARN
 	dlq, err := sqs.New(sqsClient, dlqURL)
 	if err != nil {
 		return fail(err)
@@ -245,6 +252,7 @@ func runDemo(ctx context.Context, e *env, stage *demoStage, logger *slog.Logger)
 	say("  queue %-22s visibility timeout 5s; after 5 receives a message moves to the dead-letter queue", stage.names[0])
 	say("  queue %-22s the dead-letter queue", stage.names[1])
 	say("  topic %-22s delivers to %s in SNS envelopes, which the consumer unwraps", stage.names[2], stage.names[0])
+	say("  %-28s lets %s send, as SNS requires; the consumer trusts that topic's envelopes only", "policy of "+stage.names[0], stage.names[2])
 
 	// The user service's database: user 123456 is committed just after
 	// its user:created event is first handled, before the retry comes.
@@ -338,7 +346,6 @@ func runDemo(ctx context.Context, e *env, stage *demoStage, logger *slog.Logger)
 		mega.WithWaitTime(time.Second),
 		mega.WithBackoff(time.Second, 2*time.Second),
 		mega.WithGracePeriod(5*time.Second),
-		mega.WithTopicARNs(stage.topicARN),
 	)
 	if err != nil {
 		return err

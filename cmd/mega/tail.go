@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
@@ -23,11 +22,18 @@ const tailHelp = `
 Receives messages from an SQS queue and prints each as one JSON line, in
 the form of 'mega decode' with the SQS message id added:
 
-  {"kind": "mega"|"data"|"text"|"binary"|"none", "payload": ..., "sns": {...}, "message_id": "..."}
+  {"kind": "mega"|"data"|"text"|"binary"|"none", "payload": ..., "sns": {...}, "sns_trusted": true|false, "message_id": "..."}
 
 An invalid MEGA payload prints {"kind": "invalid", "error": "...", ...}.
-SNS notification envelopes are unwrapped (only from the topics given with
---sns-topic-arn, when given).
+
+SNS envelopes are unwrapped, and "sns_trusted" says whether a consumer of
+the queue would trust the envelope's topic: without --sns-topic-arn, tail
+reads the queue's access policy (GetQueueAttributes) and trusts the topics
+it lets send, as a consumer does; it unwraps every envelope, so that a
+forged one shows as "sns_trusted": false. With --sns-topic-arn, only the
+envelopes of the topics given are unwrapped, with "sns_trusted": true;
+the others are data payloads, as a consumer configured with those topics
+sees them.
 
 With -p, only the messages the pattern matches are printed, as 'mega match'
 decides: an event pattern for MEGA events, a data pattern for data
@@ -71,7 +77,7 @@ func cmdTail(ctx context.Context, e *env, args []string) int {
 	maxN := fs.Int("max", 0, "stop after printing `N` messages (0: no limit)")
 	wait := fs.Float64("wait", 5, "stop when no new message arrives for this many `seconds`")
 	var topics stringList
-	fs.Var(&topics, "sns-topic-arn", "unwrap SNS envelopes only from this topic (repeatable); others are data")
+	fs.Var(&topics, "sns-topic-arn", "trust this SNS topic (repeatable): unwrap only its envelopes; others are data (default: the topics the queue's policy allows; every envelope unwrapped)")
 	var aws awsFlags
 	aws.add(fs)
 	pos, code, ok := parse(e, fs, args)
@@ -93,11 +99,12 @@ func cmdTail(ctx context.Context, e *env, args []string) int {
 		return usage("--wait must be between 0 and 86400 seconds")
 	}
 	t := &tailer{
-		e:      e,
-		dec:    protocol.Decoder{TopicARNs: topics},
-		delete: *del,
-		max:    *maxN,
-		wait:   time.Duration(*wait * float64(time.Second)),
+		e:       e,
+		dec:     protocol.Decoder{TopicARNs: topics},
+		trusted: topics,
+		delete:  *del,
+		max:     *maxN,
+		wait:    time.Duration(*wait * float64(time.Second)),
 	}
 	if *pattern != "" {
 		f, err := compileFilter(*pattern)
@@ -114,7 +121,34 @@ func cmdTail(ctx context.Context, e *env, args []string) int {
 		return usage("%v", err)
 	}
 	t.queue = q
+	if len(topics) == 0 {
+		t.trusted = policyTopics(ctx, e, q)
+	}
 	return t.run(ctx)
+}
+
+// policyTopics returns the SNS topics the queue's access policy lets send,
+// which a consumer of the queue trusts. Failing to read them is not fatal
+// to tail, which needs only to receive: it says why on stderr, and trusts
+// no topic.
+func policyTopics(ctx context.Context, e *env, q transport.Queue) []string {
+	d, ok := q.(transport.Describer)
+	if !ok {
+		return nil
+	}
+	info, err := d.Describe(ctx)
+	if err != nil {
+		fmt.Fprintf(e.stderr, "mega tail: cannot read the queue's policy, no SNS topic is trusted: %v\n", err)
+		return nil
+	}
+	topics, open, err := transport.SNSTopicsFromPolicy(info.Policy)
+	switch {
+	case err != nil:
+		fmt.Fprintf(e.stderr, "mega tail: no SNS topic is trusted: %v\n", err)
+	case open:
+		fmt.Fprintln(e.stderr, "mega tail: the queue's policy lets SNS send from any topic, which proves nothing of an envelope's origin: only the topics it names are trusted")
+	}
+	return topics
 }
 
 // filter is a pattern compiled both ways, as `mega match` compiles it.
@@ -166,13 +200,15 @@ func (f *filter) match(m protocol.Message, decodeErr error) bool {
 
 // tailer is one run of `mega tail`.
 type tailer struct {
-	e      *env
-	queue  transport.Queue
-	dec    protocol.Decoder
-	filter *filter
-	delete bool
-	max    int
-	wait   time.Duration
+	e     *env
+	queue transport.Queue
+	dec   protocol.Decoder
+	// trusted are the SNS topics a consumer of the queue trusts.
+	trusted []string
+	filter  *filter
+	delete  bool
+	max     int
+	wait    time.Duration
 	// visibility is how long held messages stay invisible before they
 	// are extended; 0 means tailVisibility.
 	visibility time.Duration
@@ -262,7 +298,7 @@ func (t *tailer) take(ctx context.Context, msgs []transport.Message) (fresh int,
 			hold()
 			continue
 		}
-		line, err := tailLine(m.ID, dm, derr)
+		line, err := tailLine(m.ID, dm, derr, t.trusted)
 		if err != nil {
 			return fresh, fmt.Errorf("message %s: %w", m.ID, err)
 		}
@@ -353,9 +389,9 @@ func (t *tailer) changeVisibility(msgs []*heldMessage, timeout time.Duration) er
 }
 
 // tailLine is the line printed for a message: the `mega decode` form of
-// the decoded body with the message id added.
-func tailLine(id string, m protocol.Message, decodeErr error) ([]byte, error) {
-	b, err := json.Marshal(m)
+// the decoded body, trusting the given topics, with the message id added.
+func tailLine(id string, m protocol.Message, decodeErr error, trusted []string) ([]byte, error) {
+	b, err := inspectJSON(m, trusted)
 	if err != nil {
 		return nil, err
 	}

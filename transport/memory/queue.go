@@ -4,6 +4,7 @@ import (
 	"context"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/sqs-mega/sqs-mega-go/transport"
@@ -91,6 +92,11 @@ type Queue struct {
 	vis         time.Duration
 	maxSize     int
 
+	// policy is the access policy, read without a lock; policyMu orders
+	// its writers, so that adding a statement loses no concurrent change.
+	policyMu sync.Mutex
+	policy   atomic.Pointer[queuePolicy]
+
 	mu          sync.Mutex
 	err         error // set once the queue is deleted or its broker closed
 	nextSeq     uint64
@@ -167,6 +173,7 @@ func (q *Queue) Describe(ctx context.Context) (transport.QueueInfo, error) {
 		FIFO:              q.fifo,
 		VisibilityTimeout: q.vis,
 		MaxMessageSize:    q.maxSize,
+		Policy:            q.Policy(),
 	}
 	if r := q.cfg.Redrive; r != nil {
 		info.DeadLetterTargetARN = q.broker.resolveARN(r.DeadLetterQueue)

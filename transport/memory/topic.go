@@ -199,6 +199,11 @@ func (b *Broker) DeleteTopic(nameOrARN string) error {
 // Subscribing a queue again with the same configuration returns the
 // existing subscription.
 //
+// Like a real setup (the SNS console, or transport/sns.SubscribeQueue),
+// Subscribe adds to the queue's access policy a statement that lets the
+// topic send to it (see [Queue.SetPolicy]): a consumer of the queue then
+// trusts the topic's envelopes. Unsubscribing leaves the policy as it is.
+//
 // A filter policy supports the SNS operators: exact strings, numbers,
 // booleans and null; "prefix", "suffix", "equals-ignore-case",
 // "anything-but" (of values, or of a prefix or suffix), "numeric" (=, <,
@@ -246,6 +251,11 @@ func (b *Broker) Subscribe(t *Topic, q *Queue, cfg SubscriptionConfig) (*Subscri
 			return s, nil
 		}
 	}
+	// SNS delivers only to a queue whose policy lets the topic send: a
+	// real setup adds the statement when it subscribes, and so does this.
+	if err := q.allowTopic(t.arn); err != nil {
+		return nil, fmt.Errorf("memory: subscribe %s to %s: %w", q.name, t.name, err)
+	}
 	s := &Subscription{arn: t.arn + ":" + newUUID(), topic: t, queue: q, cfg: cfg, filter: filter}
 	subs := make([]*Subscription, 0, len(t.subs)+1)
 	t.subs = append(append(subs, t.subs...), s)
@@ -280,8 +290,10 @@ func (t *Topic) kill(err error) {
 // Send publishes up to transport.MaxBatch messages (PublishBatch), with
 // the error conventions of [Queue.Send]. A message has no delay on a
 // topic. Delivery to the subscribed queues is done when Send returns; a
-// queue that has been deleted, or that refuses the message (an envelope
-// larger than its maximum message size), misses it, as on SNS.
+// queue that has been deleted, whose access policy no longer lets the
+// topic send (see [Queue.SetPolicy]), or that refuses the message (an
+// envelope larger than its maximum message size), misses it silently,
+// as on SNS.
 func (t *Topic) Send(ctx context.Context, batch []transport.Outgoing) ([]transport.SendResult, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
@@ -419,6 +431,9 @@ func (t *Topic) check(p *Publication) error {
 // deliver sends the notifications the subscription's filter accepts to
 // its queue.
 func (s *Subscription) deliver(ctx context.Context, ns []notification) {
+	if !s.queue.loadPolicy().allows(s.topic.arn) {
+		return // SNS is not allowed to send: the delivery fails unseen
+	}
 	batch := make([]transport.Outgoing, 0, len(ns))
 	for i := range ns {
 		n := &ns[i]
