@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/sqs-mega/sqs-mega-go/internal/lease"
+	"github.com/sqs-mega/sqs-mega-go/protocol"
 	"github.com/sqs-mega/sqs-mega-go/transport"
 )
 
@@ -27,6 +28,7 @@ type config struct {
 	maxReceives   int
 	topicARNs     []string
 	trustAnyTopic bool
+	verifySNS     func(*protocol.SNS) error
 	discardPoison bool
 	clock         Clock
 	logger        *slog.Logger
@@ -254,6 +256,21 @@ func WithTrustAnyTopic() Option {
 			return invalid("WithTrustAnyTopic conflicts with WithTopicARNs")
 		}
 		c.trustAnyTopic = true
+		return nil
+	}
+}
+
+// WithSNSVerification checks the signature of every SNS envelope from a
+// trusted topic with verify (for example (*snsverify.Verifier).Verify of
+// package protocol/snsverify) before unwrapping it; an envelope that fails
+// is a data payload, as a forged one is. Local servers (moto, the memory
+// transport) do not sign their envelopes: use it against AWS only.
+func WithSNSVerification(verify func(*protocol.SNS) error) Option {
+	return func(c *config) error {
+		if verify == nil {
+			return invalid("nil SNS verification")
+		}
+		c.verifySNS = verify
 		return nil
 	}
 }

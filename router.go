@@ -42,7 +42,8 @@ type Router struct {
 }
 
 // NewRouter returns a router. Of the options, those about decoding and
-// deciding apply: [WithTopicARNs], [WithTrustAnyTopic], [WithKeepUnmatched],
+// deciding apply: [WithTopicARNs], [WithTrustAnyTopic],
+// [WithSNSVerification], [WithKeepUnmatched],
 // [WithMaxReceives], [WithBackoff] and [WithLogger]; the others are
 // accepted and ignored.
 func NewRouter(opts ...Option) (*Router, error) {
@@ -64,7 +65,7 @@ func newRouter(cfg config) *Router {
 
 // trust sets the SNS topics whose envelopes are unwrapped.
 func (r *Router) trust(topics []string) {
-	r.dec.Store(&protocol.Decoder{TopicARNs: slices.Clone(topics), TrustedOnly: !r.cfg.trustAnyTopic})
+	r.dec.Store(&protocol.Decoder{TopicARNs: slices.Clone(topics), TrustedOnly: !r.cfg.trustAnyTopic, Verify: r.cfg.verifySNS})
 }
 
 // Subscribe adds subscribers. Their patterns are compiled now: an invalid

@@ -22,6 +22,7 @@ import (
 	"github.com/sqs-mega/sqs-mega-go/internal/testenv"
 	"github.com/sqs-mega/sqs-mega-go/match"
 	"github.com/sqs-mega/sqs-mega-go/protocol"
+	"github.com/sqs-mega/sqs-mega-go/protocol/snsverify"
 	"github.com/sqs-mega/sqs-mega-go/transport"
 	"github.com/sqs-mega/sqs-mega-go/transport/memory"
 	"github.com/sqs-mega/sqs-mega-go/transport/sns"
@@ -32,7 +33,7 @@ import (
 // envelope from a topic the consumer does not trust is a data document,
 // never unwrapped into the event it carries (SPEC §2, trust).
 func TestForgedSNSEnvelopeIsNotUnwrapped(t *testing.T) {
-	for _, trust := range []string{"pinned", "any"} {
+	for _, trust := range []string{"policy", "pinned", "any", "verified"} {
 		t.Run(trust, func(t *testing.T) {
 			f := newFixture(t, "sns", memory.QueueConfig{})
 			events, err := f.broker.CreateTopic("events", memory.TopicConfig{})
@@ -89,15 +90,31 @@ func TestForgedSNSEnvelopeIsNotUnwrapped(t *testing.T) {
 				opts = append(opts, mega.WithTopicARNs(events.ARN()))
 			case "any":
 				opts = append(opts, mega.WithTrustAnyTopic())
+			case "verified":
+				// No envelope of the memory broker is signed: verification
+				// leaves every one of them as data.
+				v, err := snsverify.New()
+				if err != nil {
+					t.Fatal(err)
+				}
+				opts = append(opts, mega.WithTrustAnyTopic(), mega.WithSNSVerification(v.Verify))
 			}
 			c, stop := f.run(subs, opts...)
 			eventually(t, "the three messages are processed", func() bool { return c.Stats().Processed == 3 && f.empty() })
 			stop()
 			got := sortedCopy(rec.list())
-			want := []string{"data " + elsewhere.ARN(), "data " + evil, "event from " + events.ARN()}
-			if trust == "any" {
+			var want []string
+			switch trust {
+			case "policy":
+				// The queue's policy lets both subscribed topics send.
+				want = []string{"data " + evil, "event from " + elsewhere.ARN(), "event from " + events.ARN()}
+			case "pinned":
+				want = []string{"data " + elsewhere.ARN(), "data " + evil, "event from " + events.ARN()}
+			case "any":
 				// Every envelope is trusted: what pinning prevents.
 				want = []string{"event from " + evil, "event from " + elsewhere.ARN(), "event from " + events.ARN()}
+			case "verified":
+				want = []string{"data " + elsewhere.ARN(), "data " + evil, "data " + events.ARN()}
 			}
 			if !slices.Equal(got, sortedCopy(want)) {
 				t.Errorf("subscribers saw %q, want %q", got, want)
