@@ -20,7 +20,7 @@ import (
 // pattern matches it, and says what is to become of the message: a
 // [Verdict]. It does not talk to the queue: a [Consumer] routes what it
 // receives through one and settles each message by its verdict, and the
-// Lambda adapter (package lambda) does the same with the records of an
+// Lambda adapter (package megalambda) does the same with the records of an
 // event. Use a Router directly to run subscribers in a receive loop of
 // your own.
 //

@@ -108,6 +108,24 @@ func truncate(s string, n int) string {
 // deadLetter sends a copy of the message, with the reason, to the
 // dead-letter queue.
 func (e *engine) deadLetter(tm transport.Message, reason string) error {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	return e.c.router.DeadLetter(ctx, e.dlq, tm, reason, e.fifo)
+}
+
+// DeadLetter sends a copy of a message that cannot be processed to the
+// dead-letter queue dlq, as a [Consumer] does with the reason of an
+// ActionPoison verdict (SPEC §4): the body as received, the message
+// attributes (in name order, as many as fit beside the reason within the
+// 10 SQS allows), the reason (cut to 1 KiB) in the [AttrDeadLetterReason]
+// attribute and, when fifo is set, the message's group with its message
+// id as deduplication id. A copy too large for the reason is sent without
+// it; the reason is then only in the log. DeadLetter returns nil once dlq
+// has accepted the copy: only then may the message be deleted.
+func (r *Router) DeadLetter(ctx context.Context, dlq transport.Sender, tm transport.Message, reason string, fifo bool) error {
+	if len(reason) > maxReasonLen {
+		reason = truncate(reason, maxReasonLen)
+	}
 	out := transport.Outgoing{
 		Body:       tm.Body,
 		Attributes: make(map[string]transport.Attribute, len(tm.Attributes)+1),
@@ -119,26 +137,24 @@ func (e *engine) deadLetter(tm transport.Message, reason string) error {
 	slices.Sort(names)
 	for i, k := range names {
 		if i == transport.MaxAttributes-1 {
-			e.log.Warn("mega: the dead-lettered copy leaves out attributes to make room for the reason",
+			r.log.Warn("mega: the dead-lettered copy leaves out attributes to make room for the reason",
 				"message_id", tm.ID, "left_out", names[i:])
 			break
 		}
 		out.Attributes[k] = tm.Attributes[k]
 	}
 	out.Attributes[AttrDeadLetterReason] = transport.StringAttribute(reason)
-	if e.fifo {
+	if fifo {
 		out.GroupID = tm.GroupID
 		out.DeduplicationID = tm.ID
 	}
-	e.log.Warn("mega: sending a message to the dead-letter queue", "message_id", tm.ID, "reason", reason)
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	err := sendOne(ctx, e.dlq, out)
+	r.log.Warn("mega: sending a message to the dead-letter queue", "message_id", tm.ID, "reason", reason)
+	err := sendOne(ctx, dlq, out)
 	if errors.Is(err, transport.ErrTooLarge) {
 		// No room for the reason: send the message as it came, the reason
 		// stays in the log above.
 		delete(out.Attributes, AttrDeadLetterReason)
-		err = sendOne(ctx, e.dlq, out)
+		err = sendOne(ctx, dlq, out)
 	}
 	return err
 }
