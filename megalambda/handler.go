@@ -45,7 +45,7 @@ type Handler struct {
 	router *mega.Router
 	cfg    config
 
-	stats         counters
+	stats        counters
 	warnedTopics sync.Map // SNS topics whose envelopes were not trusted, warned about once
 }
 
