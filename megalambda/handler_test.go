@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/aws/aws-lambda-go/events"
+	"github.com/aws/aws-lambda-go/lambda"
 
 	mega "github.com/sqs-mega/sqs-mega-go"
 	"github.com/sqs-mega/sqs-mega-go/match"
@@ -27,6 +28,9 @@ const (
 	trustedTopic   = "arn:aws:sns:us-east-1:123456789012:users"
 	untrustedTopic = "arn:aws:sns:us-east-1:999999999999:forged"
 )
+
+// A Handler serves lambda.StartHandler.
+var _ lambda.Handler = (*megalambda.Handler)(nil)
 
 var quiet = slog.New(slog.NewTextHandler(io.Discard, nil))
 
@@ -58,7 +62,8 @@ func snsEvent(t testing.TB, name string) events.SNSEvent {
 }
 
 // users is the subscriber of the tests: it takes every user:* event and
-// records what it saw. user:bad fails permanently, user:panic panics, an
+// records what it saw. user:bad fails permanently, user:panic panics,
+// user:error fails (retriable), an
 // event with the attribute fail asks for a retry.
 type users struct {
 	mu   sync.Mutex
@@ -84,6 +89,8 @@ func (u *users) subscriber() mega.Subscriber {
 				return mega.Permanent(errors.New("no such user"))
 			case m.Mega.Event.Name == "user:panic":
 				panic("boom")
+			case m.Mega.Event.Name == "user:error":
+				return errors.New("database unavailable")
 			case m.Mega.Event.Attributes["fail"] == true:
 				return mega.Retry(0)
 			}
@@ -188,26 +195,26 @@ func TestSQSStandard(t *testing.T) {
 		{
 			name:         "no dead-letter queue",
 			ropts:        []mega.Option{trust},
-			wantFailures: []string{"invalid", "panic", "permanent", "retry", "text"},
+			wantFailures: []string{"error", "invalid", "panic", "permanent", "retry", "text"},
 		},
 		{
 			name:         "dead-letter queue",
 			ropts:        []mega.Option{trust},
 			dlq:          "memory",
-			wantFailures: []string{"panic", "retry"},
+			wantFailures: []string{"error", "panic", "retry"},
 			wantDLQ:      []string{"invalid", "permanent", "text"},
 		},
 		{
 			name:         "dead-letter queue down",
 			ropts:        []mega.Option{trust},
 			dlq:          "failing",
-			wantFailures: []string{"invalid", "panic", "permanent", "retry", "text"},
+			wantFailures: []string{"error", "invalid", "panic", "permanent", "retry", "text"},
 		},
 		{
 			name:         "unmatched kept",
 			ropts:        []mega.Option{trust, mega.WithKeepUnmatched()},
 			dlq:          "memory",
-			wantFailures: []string{"panic", "retry", "sns-untrusted", "unmatched"},
+			wantFailures: []string{"error", "panic", "retry", "sns-untrusted", "unmatched"},
 			wantDLQ:      []string{"invalid", "permanent", "text"},
 		},
 	}
@@ -237,12 +244,12 @@ func TestSQSStandard(t *testing.T) {
 			}
 			// Every user event reached the subscriber, whatever its fate;
 			// the forged envelope is data, the order is not a user event.
-			if got, want := u.handled(), []string{"bson", "json", "panic", "permanent", "retry", "sns-trusted"}; !slices.Equal(got, want) {
+			if got, want := u.handled(), []string{"bson", "error", "json", "panic", "permanent", "retry", "sns-trusted"}; !slices.Equal(got, want) {
 				t.Errorf("handled %q, want %q", got, want)
 			}
-			// The retry and the panic are delayed by the backoff for their
-			// receive count, on the record's receipt handle: 4 s with
-			// jitter for the third receive, 1 s for the first.
+			// The retry, the error and the panic are delayed by the backoff
+			// for their receive count, on the record's receipt handle: 4 s
+			// with jitter for the third receive, 1 s for the first.
 			delays := map[string]time.Duration{}
 			for _, c := range vis.changes {
 				delays[c.ReceiptHandle] = c.Timeout
@@ -250,8 +257,9 @@ func TestSQSStandard(t *testing.T) {
 			byID := func(id string) events.SQSMessage {
 				return ev.Records[slices.IndexFunc(ev.Records, func(r events.SQSMessage) bool { return r.MessageId == id })]
 			}
-			if d := delays[byID("retry").ReceiptHandle]; len(delays) != 2 || d < 2*time.Second || d > 4*time.Second || delays[byID("panic").ReceiptHandle] != time.Second {
-				t.Errorf("visibility changes %+v, want the retry's for 2s..4s and the panic's for 1s", vis.changes)
+			if d := delays[byID("retry").ReceiptHandle]; len(delays) != 3 || d < 2*time.Second || d > 4*time.Second ||
+				delays[byID("panic").ReceiptHandle] != time.Second || delays[byID("error").ReceiptHandle] != time.Second {
+				t.Errorf("visibility changes %+v, want the retry's for 2s..4s, the panic's and the error's for 1s", vis.changes)
 			}
 			if dlq != nil {
 				copies := drain(t, dlq)

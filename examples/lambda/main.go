@@ -24,8 +24,9 @@
 // The role needs sqs:ReceiveMessage, sqs:DeleteMessage and
 // sqs:GetQueueAttributes on the queue (AWSLambdaSQSQueueExecutionRole),
 // sqs:ChangeMessageVisibility for retry delays and sqs:SendMessage on the
-// dead-letter queue if one is set. The function's timeout should stay
-// below the queue's visibility timeout.
+// dead-letter queue if one is set. Give the queue a visibility timeout of
+// at least six times the function's timeout, as AWS advises, and a redrive
+// policy.
 //
 // Environment:
 //
