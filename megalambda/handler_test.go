@@ -348,6 +348,9 @@ func TestSQSFIFO(t *testing.T) {
 		if !slices.Equal(groupB, []string{"b1", "b2", "b3"}) {
 			t.Errorf("concurrency %d: group B handled in the order %q", conc, groupB)
 		}
+		if m := u.message("b2"); m.GroupID != "B" || m.System["MessageDeduplicationId"] != "dedup-b2" || m.System["SequenceNumber"] == "" {
+			t.Errorf("FIFO record: group %q, system attributes %v", m.GroupID, m.System)
+		}
 		if len(vis.changes) != 2 {
 			t.Errorf("concurrency %d: visibility changes %+v, want a2's and c1's", conc, vis.changes)
 		}

@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -73,7 +74,24 @@ func freePort(t *testing.T) string {
 // function is the example running under the emulator.
 type function struct {
 	url string
-	log *bytes.Buffer
+}
+
+// output collects what the emulator and the function write.
+type output struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (o *output) Write(p []byte) (int, error) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	return o.buf.Write(p)
+}
+
+func (o *output) String() string {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	return o.buf.String()
 }
 
 // startFunction builds the example and starts it under the emulator with
@@ -89,7 +107,7 @@ func startFunction(t *testing.T, env ...string) *function {
 		t.Fatalf("building the example: %v\n%s", err, out)
 	}
 	addr, api := freePort(t), freePort(t)
-	var log bytes.Buffer
+	log := &output{}
 	cmd := exec.Command(emulator, "--runtime-interface-emulator-address", addr, "--runtime-api-address", api, bootstrap)
 	cmd.Dir = dir
 	cmd.Env = append(os.Environ(),
@@ -97,7 +115,7 @@ func startFunction(t *testing.T, env ...string) *function {
 		"AWS_LAMBDA_FUNCTION_NAME=mega-users", "AWS_LAMBDA_FUNCTION_TIMEOUT=60",
 		"MEGA_TOPIC_ARNS="+trustedTopic)
 	cmd.Env = append(cmd.Env, env...)
-	cmd.Stdout, cmd.Stderr = &log, &log
+	cmd.Stdout, cmd.Stderr = log, log
 	// Its own process group, so that stopping it stops the runtime it
 	// started as well.
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
@@ -124,7 +142,7 @@ func startFunction(t *testing.T, env ...string) *function {
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
-	return &function{url: "http://" + addr + "/2015-03-31/functions/function/invocations", log: &log}
+	return &function{url: "http://" + addr + "/2015-03-31/functions/function/invocations"}
 }
 
 // invoke posts an event and returns the function's answer.
