@@ -1,8 +1,10 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 
 	"github.com/sqs-mega/sqs-mega-go/protocol"
@@ -17,6 +19,9 @@ Decodes one SQS message body (a file, or standard input with - or no
 argument) and prints one JSON object:
 
   {"kind": "mega"|"data"|"text"|"binary"|"none", "payload": ..., "sns": {...}}
+
+A body that looks like JSON but does not parse is plain text: decode says
+so on standard error, with the parse error.
 
 A MEGA event is printed in normalized form (defaults applied, timestamp in
 RFC 3339); binary is {"$base64": ...}; text that is not UTF-8 is given as
@@ -58,8 +63,41 @@ func cmdDecode(ctx context.Context, e *env, args []string) int {
 		return exitFailure
 	}
 	fmt.Fprintf(e.stdout, "%s\n", out)
+	if why := notJSON(body, m.Kind); why != "" {
+		fmt.Fprintf(e.stderr, "mega decode: %s\n", why)
+	}
 	if decodeErr != nil {
 		return exitUndecode
 	}
 	return exitOK
+}
+
+// notJSON explains a body that looks like a JSON document (it starts with
+// { or [) but was not decoded as one: why it does not parse, and what it
+// was taken for. It returns "" for any other body.
+func notJSON(body []byte, kind protocol.Kind) string {
+	t := bytes.TrimSpace(body)
+	if len(t) == 0 || (t[0] != '{' && t[0] != '[') || kind != protocol.KindText {
+		return ""
+	}
+	var v any
+	err := json.Unmarshal(body, &v)
+	if err == nil {
+		return "" // an array: JSON, taken as text by the rules of SPEC §2
+	}
+	var syntax *json.SyntaxError
+	if errors.As(err, &syntax) {
+		line, col := lineCol(body, syntax.Offset)
+		return fmt.Sprintf("the body is not JSON: %v (line %d, column %d); decoded as plain text", err, line, col)
+	}
+	return fmt.Sprintf("the body is not JSON: %v; decoded as plain text", err)
+}
+
+// lineCol turns a byte offset into a 1-based line and column.
+func lineCol(b []byte, offset int64) (line, col int) {
+	offset = min(max(offset, 0), int64(len(b)))
+	before := b[:offset]
+	line = bytes.Count(before, []byte("\n")) + 1
+	col = int(offset) - (bytes.LastIndexByte(before, '\n') + 1)
+	return line, max(col, 1)
 }

@@ -1,0 +1,130 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/smithy-go/logging"
+
+	"github.com/sqs-mega/sqs-mega-go/transport"
+	"github.com/sqs-mega/sqs-mega-go/transport/sns"
+	"github.com/sqs-mega/sqs-mega-go/transport/sqs"
+)
+
+// awsFlags are the flags that say how to reach AWS.
+type awsFlags struct {
+	endpoint, region string
+	// creds are the credentials found by checkCredentials, shared by
+	// every client the command makes so that they are looked up once.
+	creds aws.CredentialsProvider
+}
+
+func (a *awsFlags) add(fs *flag.FlagSet) {
+	fs.StringVar(&a.endpoint, "endpoint", "", "send requests to this SQS/SNS-compatible server (LocalStack, moto) instead of AWS")
+	fs.StringVar(&a.region, "region", "", "AWS region (default: the queue's or topic's, else the configured one)")
+}
+
+// credentialsTimeout bounds the lookup of credentials: the chain ends in
+// the instance metadata service, which does not answer off AWS.
+const credentialsTimeout = 10 * time.Second
+
+// errNoCredentials is what a command says when the configuration chain
+// yields no credentials: once, instead of a warning per request retried.
+var errNoCredentials = errors.New("no usable AWS credentials: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or AWS_PROFILE (against a local server with --endpoint, any values do)")
+
+// checkCredentials finds the credentials of the standard configuration
+// chain once, before any request, so that a machine without any fails at
+// once with one clear line.
+func (a *awsFlags) checkCredentials(ctx context.Context) error {
+	ctx, cancel := context.WithTimeout(ctx, credentialsTimeout)
+	defer cancel()
+	load := []func(*config.LoadOptions) error{config.WithLogger(logging.Nop{}), config.WithClientLogMode(0)}
+	if a.region != "" {
+		load = append(load, config.WithRegion(a.region))
+	}
+	cfg, err := config.LoadDefaultConfig(ctx, load...)
+	if err != nil {
+		return fmt.Errorf("loading the AWS configuration: %w", err)
+	}
+	if cfg.Credentials == nil {
+		return errNoCredentials
+	}
+	creds, err := cfg.Credentials.Retrieve(ctx)
+	if err != nil || !creds.HasKeys() {
+		if ctx.Err() != nil {
+			return fmt.Errorf("%w (looking them up took over %v)", errNoCredentials, credentialsTimeout)
+		}
+		return errNoCredentials
+	}
+	a.creds = cfg.Credentials
+	return nil
+}
+
+func (a *awsFlags) sqsOptions() []sqs.Option {
+	var opts []sqs.Option
+	if a.endpoint != "" {
+		opts = append(opts, sqs.WithEndpoint(a.endpoint))
+	}
+	if a.region != "" {
+		opts = append(opts, sqs.WithRegion(a.region))
+	}
+	if a.creds != nil {
+		opts = append(opts, sqs.WithCredentials(a.creds))
+	}
+	return opts
+}
+
+func (a *awsFlags) snsOptions() []sns.Option {
+	var opts []sns.Option
+	if a.endpoint != "" {
+		opts = append(opts, sns.WithEndpoint(a.endpoint))
+	}
+	if a.region != "" {
+		opts = append(opts, sns.WithRegion(a.region))
+	}
+	if a.creds != nil {
+		opts = append(opts, sns.WithCredentials(a.creds))
+	}
+	return opts
+}
+
+// dialQueue checks the credentials and that the queue exists, so that a
+// wrong URL is named as such before anything else happens.
+func (a *awsFlags) dialQueue(ctx context.Context, queueURL string) (*sqs.Queue, transport.QueueInfo, error) {
+	if a.creds == nil {
+		if err := a.checkCredentials(ctx); err != nil {
+			return nil, transport.QueueInfo{}, err
+		}
+	}
+	q, err := sqs.Dial(ctx, queueURL, a.sqsOptions()...)
+	if err != nil {
+		return nil, transport.QueueInfo{}, err
+	}
+	info, err := q.Describe(ctx)
+	if err != nil {
+		return nil, transport.QueueInfo{}, queueErr(queueURL, err)
+	}
+	return q, info, nil
+}
+
+// queueErr names a missing queue as one.
+func queueErr(queueURL string, err error) error {
+	if errors.Is(err, transport.ErrQueueNotFound) {
+		return fmt.Errorf("the SQS queue %s does not exist (or is in another account or region)", queueURL)
+	}
+	return err
+}
+
+// topicErr names a missing topic as one: SNS and the transport call it
+// not found, as they do queues.
+func topicErr(topicARN string, err error) error {
+	if errors.Is(err, transport.ErrQueueNotFound) {
+		return fmt.Errorf("the SNS topic %s does not exist (or is in another account or region)", topicARN)
+	}
+	return err
+}
