@@ -5,9 +5,12 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"net/url"
+	"strings"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/aws/arn"
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/smithy-go/logging"
 
@@ -127,4 +130,36 @@ func topicErr(topicARN string, err error) error {
 		return fmt.Errorf("the SNS topic %s does not exist (or is in another account or region)", topicARN)
 	}
 	return err
+}
+
+// queueClientOptions are the options of an SQS client for the queue at
+// queueURL, as sqs.Dial would make it: in the URL's region, and to the
+// URL's host when it is not AWS's.
+func (a *awsFlags) queueClientOptions(queueURL string) []sqs.Option {
+	opts := a.sqsOptions()
+	u, err := url.Parse(queueURL)
+	if err != nil || u.Host == "" {
+		return opts
+	}
+	host := u.Hostname()
+	if region, ok := strings.CutPrefix(host, "sqs."); ok && strings.HasSuffix(region, ".amazonaws.com") {
+		if a.region == "" {
+			opts = append(opts, sqs.WithRegion(strings.TrimSuffix(region, ".amazonaws.com")))
+		}
+		return opts
+	}
+	if a.endpoint == "" {
+		opts = append(opts, sqs.WithEndpoint(u.Scheme+"://"+u.Host))
+	}
+	return opts
+}
+
+// topicClientOptions are the options of an SNS client for the topic: in
+// its region, as sns.Dial would make it.
+func (a *awsFlags) topicClientOptions(topicARN string) []sns.Option {
+	opts := a.snsOptions()
+	if parsed, err := arn.Parse(topicARN); err == nil && a.region == "" && parsed.Region != "" {
+		opts = append(opts, sns.WithRegion(parsed.Region))
+	}
+	return opts
 }
