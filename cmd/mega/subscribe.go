@@ -95,7 +95,8 @@ func cmdSubscribe(ctx context.Context, e *env, args []string) int {
 	}
 	s, err := sns.Subscribe(ctx, snsClient, sqsClient, *topicARN, *queueURL, sub)
 	if err != nil {
-		fmt.Fprintf(e.stderr, "mega subscribe: %v\n", err)
+		// The queue was found above: what is missing now is the topic.
+		fmt.Fprintf(e.stderr, "mega subscribe: %v\n", topicErr(*topicARN, err))
 		if errors.Is(err, transport.ErrQueueNotFound) || errors.Is(err, transport.ErrInvalidRequest) {
 			return exitUsage
 		}
