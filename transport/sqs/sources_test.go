@@ -42,6 +42,7 @@ func TestDeadLetterSources(t *testing.T) {
 		})
 		want = append(want, u)
 	}
+	slices.Sort(want)
 	urls, err := sqs.DeadLetterSourceQueues(t.Context(), c, dlqURL)
 	slices.Sort(urls)
 	if err != nil || !slices.Equal(urls, want) {
