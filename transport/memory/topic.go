@@ -7,6 +7,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/sqs-mega/sqs-mega-go/filterpolicy"
 	"github.com/sqs-mega/sqs-mega-go/transport"
 )
 
@@ -84,7 +85,7 @@ type Subscription struct {
 	topic  *Topic
 	queue  *Queue
 	cfg    SubscriptionConfig
-	filter *filterPolicy
+	filter *filterpolicy.Policy
 }
 
 // ARN returns the subscription's ARN.
@@ -199,14 +200,10 @@ func (b *Broker) DeleteTopic(nameOrARN string) error {
 // Subscribing a queue again with the same configuration returns the
 // existing subscription.
 //
-// A filter policy supports the SNS operators: exact strings, numbers,
-// booleans and null; "prefix", "suffix", "equals-ignore-case",
-// "anything-but" (of values, or of a prefix or suffix), "numeric" (=, <,
-// <=, >, >=, or a range), "exists", "cidr" and "$or". In the
-// MessageAttributes scope, String and String.Array attributes are
-// strings, Number attributes numbers, and Binary attributes are ignored.
-// In the MessageBody scope, the policy nests like the body, which must
-// be a JSON object. An invalid policy fails with
+// A filter policy is parsed and evaluated by package filterpolicy, which
+// states its semantics: the SNS operators, in the MessageAttributes or
+// the MessageBody scope, read where AWS's documentation leaves a case
+// open so that SNS delivers the least. An invalid policy fails with
 // transport.ErrInvalidRequest.
 func (b *Broker) Subscribe(t *Topic, q *Queue, cfg SubscriptionConfig) (*Subscription, error) {
 	if t == nil || q == nil || t.broker != b || q.broker != b {
@@ -216,7 +213,7 @@ func (b *Broker) Subscribe(t *Topic, q *Queue, cfg SubscriptionConfig) (*Subscri
 		return nil, fmt.Errorf("memory: subscribe %s to %s: %w: a standard topic cannot deliver to a FIFO queue",
 			q.name, t.name, transport.ErrInvalidRequest)
 	}
-	var filter *filterPolicy
+	var filter *filterpolicy.Policy
 	switch cfg.FilterPolicyScope {
 	case "", "MessageAttributes", "MessageBody":
 	default:
@@ -225,7 +222,7 @@ func (b *Broker) Subscribe(t *Topic, q *Queue, cfg SubscriptionConfig) (*Subscri
 	}
 	if cfg.FilterPolicy != "" {
 		var err error
-		if filter, err = parseFilterPolicy(cfg.FilterPolicy, cfg.FilterPolicyScope == "MessageBody"); err != nil {
+		if filter, err = filterpolicy.Parse(cfg.FilterPolicy, filterpolicy.Scope(cfg.FilterPolicyScope)); err != nil {
 			return nil, fmt.Errorf("memory: subscribe: %w: filter policy: %w", transport.ErrInvalidRequest, err)
 		}
 	}
@@ -422,7 +419,7 @@ func (s *Subscription) deliver(ctx context.Context, ns []notification) {
 	batch := make([]transport.Outgoing, 0, len(ns))
 	for i := range ns {
 		n := &ns[i]
-		if s.filter != nil && !s.filter.matches(n.Message, n.Attributes) {
+		if s.filter != nil && !s.filter.Match(n.Message, policyAttributes(n.Attributes)) {
 			continue
 		}
 		var o transport.Outgoing
@@ -452,3 +449,11 @@ func (s *Subscription) deliver(ctx context.Context, ns []notification) {
 // signingCert is the certificate name of the notification envelopes: as
 // on AWS, one per region for a long time.
 var signingCert = fmt.Sprintf("SimpleNotificationService-%016x%016x.pem", rand.Uint64(), rand.Uint64())
+
+// policyAttributes gives message attributes to a filter policy.
+type policyAttributes map[string]transport.Attribute
+
+func (a policyAttributes) Attribute(name string) (dataType, stringValue string, ok bool) {
+	at, ok := a[name]
+	return at.DataType, at.StringValue, ok
+}
