@@ -39,7 +39,7 @@ func FuzzEnvelope(f *testing.F) {
 		if value != "" && env.MessageAttributes["k"].Value != value {
 			t.Fatalf("attribute value %q came back as %q", value, env.MessageAttributes["k"].Value)
 		}
-		if len(body) > 0 && !validText(string(body)) {
+		if len(body) > 0 && !transport.ValidMessageText(string(body)) {
 			t.Fatal("the envelope holds characters SQS refuses")
 		}
 	})

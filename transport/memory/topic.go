@@ -290,7 +290,9 @@ func (t *Topic) Send(ctx context.Context, batch []transport.Outgoing) ([]transpo
 	errs := make([]error, len(batch))
 	for i, o := range batch {
 		if o.Delay != 0 {
-			errs[i] = entryError(transport.ErrInvalidRequest, "InvalidParameterValue", "topics take no delay")
+			// Publications carry no delay: report it, or what comes
+			// before it, now.
+			errs[i] = transport.CheckPublish(o, "", t.rules())
 		}
 		pubs[i] = Publication{Message: o.Body, Attributes: o.Attributes, GroupID: o.GroupID, DeduplicationID: o.DeduplicationID}
 	}
@@ -377,40 +379,13 @@ func (t *Topic) publish(ctx context.Context, pubs []Publication, errs []error) (
 
 // check checks a publication against the topic's rules.
 func (t *Topic) check(p *Publication) error {
-	if err := checkMessage(transport.Outgoing{Body: p.Message, Attributes: p.Attributes}, t.maxSize); err != nil {
-		return err
-	}
-	if len(p.Subject) > 100 {
-		return entryError(transport.ErrInvalidRequest, "InvalidParameter", "the subject is longer than 100 characters")
-	}
-	for i := 0; i < len(p.Subject); i++ {
-		if c := p.Subject[i]; c < ' ' || c > '~' {
-			return entryError(transport.ErrInvalidRequest, "InvalidParameter", "the subject may hold only printable ASCII characters")
-		}
-	}
-	if p.GroupID != "" && !validFIFOID(p.GroupID) {
-		return entryError(transport.ErrInvalidRequest, "InvalidParameter",
-			"MessageGroupId %q is not 1 to 128 ASCII letters, digits or punctuation", p.GroupID)
-	}
-	if !t.fifo {
-		if p.DeduplicationID != "" {
-			return entryError(transport.ErrInvalidRequest, "InvalidParameter", "MessageDeduplicationId is valid only on FIFO topics")
-		}
-		return nil
-	}
-	switch {
-	case p.GroupID == "":
-		return entryError(transport.ErrInvalidRequest, "InvalidParameter", "a message published to a FIFO topic needs a MessageGroupId")
-	case p.DeduplicationID != "":
-		if !validFIFOID(p.DeduplicationID) {
-			return entryError(transport.ErrInvalidRequest, "InvalidParameter",
-				"MessageDeduplicationId %q is not 1 to 128 ASCII letters, digits or punctuation", p.DeduplicationID)
-		}
-	case !t.cfg.ContentBasedDeduplication:
-		return entryError(transport.ErrInvalidRequest, "InvalidParameter",
-			"the topic should either have ContentBasedDeduplication enabled or MessageDeduplicationId provided explicitly")
-	}
-	return nil
+	o := transport.Outgoing{Body: p.Message, Attributes: p.Attributes, GroupID: p.GroupID, DeduplicationID: p.DeduplicationID}
+	return transport.CheckPublish(o, p.Subject, t.rules())
+}
+
+// rules are the topic's additions to the rule book.
+func (t *Topic) rules() transport.PublishRules {
+	return transport.PublishRules{MaxSize: t.maxSize, FIFO: t.fifo, ContentDeduplication: t.cfg.ContentBasedDeduplication}
 }
 
 // deliver sends the notifications the subscription's filter accepts to
