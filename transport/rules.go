@@ -191,29 +191,42 @@ func CheckSend(o Outgoing, r SendRules) error {
 	if err := CheckMessage(o, r.MaxSize); err != nil {
 		return err
 	}
+	return checkGroup(o, r.FIFO, r.ContentDeduplication, "InvalidParameterValue", "queue")
+}
+
+// checkGroup checks the group and deduplication ids of a message sent
+// to a queue or published to a topic (where), failing with code: a
+// standard one takes a group id but no deduplication id; a FIFO one
+// needs a group id and a deduplication id, unless it deduplicates by
+// content, and takes no per-message delay.
+func checkGroup(o Outgoing, fifo, contentDedup bool, code, where string) error {
 	if o.GroupID != "" && !ValidFIFOID(o.GroupID) {
-		return entryRule(ErrInvalidRequest, "InvalidParameterValue",
+		return entryRule(ErrInvalidRequest, code,
 			"MessageGroupId %q is not 1 to %d ASCII letters, digits or punctuation", o.GroupID, MaxFIFOIDLen)
 	}
-	if !r.FIFO {
+	if !fifo {
 		if o.DeduplicationID != "" {
-			return entryRule(ErrInvalidRequest, "InvalidParameterValue", "MessageDeduplicationId is valid only on FIFO queues")
+			return entryRule(ErrInvalidRequest, code, "MessageDeduplicationId is valid only on FIFO %ss", where)
 		}
 		return nil
 	}
 	switch {
 	case o.GroupID == "":
-		return entryRule(ErrInvalidRequest, "MissingParameter", "a message sent to a FIFO queue needs a MessageGroupId")
+		missing := code
+		if where == "queue" {
+			missing = "MissingParameter"
+		}
+		return entryRule(ErrInvalidRequest, missing, "a message to a FIFO %s needs a MessageGroupId", where)
 	case o.Delay != 0:
-		return entryRule(ErrInvalidRequest, "InvalidParameterValue", "FIFO queues take no per-message delay")
+		return entryRule(ErrInvalidRequest, code, "FIFO %ss take no per-message delay", where)
 	case o.DeduplicationID != "":
 		if !ValidFIFOID(o.DeduplicationID) {
-			return entryRule(ErrInvalidRequest, "InvalidParameterValue",
+			return entryRule(ErrInvalidRequest, code,
 				"MessageDeduplicationId %q is not 1 to %d ASCII letters, digits or punctuation", o.DeduplicationID, MaxFIFOIDLen)
 		}
-	case !r.ContentDeduplication:
-		return entryRule(ErrInvalidRequest, "InvalidParameterValue",
-			"the queue should either have ContentBasedDeduplication enabled or MessageDeduplicationId provided explicitly")
+	case !contentDedup:
+		return entryRule(ErrInvalidRequest, code,
+			"the %s should either have ContentBasedDeduplication enabled or MessageDeduplicationId provided explicitly", where)
 	}
 	return nil
 }
@@ -255,29 +268,7 @@ func CheckPublish(o Outgoing, subject string, r PublishRules) error {
 			return entryRule(ErrInvalidRequest, "InvalidParameter", "the subject may hold only printable ASCII characters")
 		}
 	}
-	if o.GroupID != "" && !ValidFIFOID(o.GroupID) {
-		return entryRule(ErrInvalidRequest, "InvalidParameter",
-			"MessageGroupId %q is not 1 to %d ASCII letters, digits or punctuation", o.GroupID, MaxFIFOIDLen)
-	}
-	if !r.FIFO {
-		if o.DeduplicationID != "" {
-			return entryRule(ErrInvalidRequest, "InvalidParameter", "MessageDeduplicationId is valid only on FIFO topics")
-		}
-		return nil
-	}
-	switch {
-	case o.GroupID == "":
-		return entryRule(ErrInvalidRequest, "InvalidParameter", "a message published to a FIFO topic needs a MessageGroupId")
-	case o.DeduplicationID != "":
-		if !ValidFIFOID(o.DeduplicationID) {
-			return entryRule(ErrInvalidRequest, "InvalidParameter",
-				"MessageDeduplicationId %q is not 1 to %d ASCII letters, digits or punctuation", o.DeduplicationID, MaxFIFOIDLen)
-		}
-	case !r.ContentDeduplication:
-		return entryRule(ErrInvalidRequest, "InvalidParameter",
-			"the topic should either have ContentBasedDeduplication enabled or MessageDeduplicationId provided explicitly")
-	}
-	return nil
+	return checkGroup(o, r.FIFO, r.ContentDeduplication, "InvalidParameter", "topic")
 }
 
 // CheckMessage checks one message against the rules SQS applies to
