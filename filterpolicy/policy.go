@@ -176,7 +176,7 @@ func Numeric(opsAndNumbers ...string) (Condition, error) {
 			list[i] = n // a json.Number when s is a JSON number
 		}
 	}
-	c, err := parseNumeric(list, "numeric")
+	c, err := parseNumeric(list, "condition")
 	if err != nil {
 		return Condition{}, fmt.Errorf("%w: %w", ErrInvalid, err)
 	}
