@@ -33,7 +33,9 @@ const (
 // RuleError is a request that breaks a rule of SQS or SNS, found before
 // the request was made. It wraps ErrInvalidRequest or ErrTooLarge
 // (errors.Is), and when the rule is about one entry of a batch it is
-// also an *EntryError with the same code (errors.As).
+// also an *EntryError with the same code (errors.As). Every rule error
+// is the sender's fault: SQS answers it with HTTP status 400, for the
+// request or, when Entry is set, in the batch's failed entries.
 type RuleError struct {
 	// Code is the error SQS (or SNS) answers: the error shape of its
 	// model, such as "TooManyEntriesInBatchRequest" or
