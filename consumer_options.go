@@ -5,6 +5,8 @@ import (
 	"log/slog"
 	"time"
 
+	"github.com/sqs-mega/sqs-mega-go/internal/lease"
+	"github.com/sqs-mega/sqs-mega-go/protocol"
 	"github.com/sqs-mega/sqs-mega-go/transport"
 )
 
@@ -25,28 +27,37 @@ type config struct {
 	keepUnmatched bool
 	maxReceives   int
 	topicARNs     []string
+	trustAnyTopic bool
+	verifySNS     func(*protocol.SNS) error
+	discardPoison bool
+	clock         Clock
 	logger        *slog.Logger
+}
+
+// Clock is the time source of a consumer: visibility deadlines,
+// heartbeats, retry pauses and the grace period follow it. The default is
+// the system clock; tests pass a manual one (the memory transport's
+// ManualClock satisfies Clock, so one clock can drive a broker and a
+// consumer). Implementations must be safe for concurrent use.
+type Clock interface {
+	Now() time.Time
+	// AfterFunc calls f once d has passed; stop cancels the call and
+	// reports whether it did.
+	AfterFunc(d time.Duration, f func()) (stop func() bool)
 }
 
 func defaults() config {
 	return config{
-		pollers:       10,
+		pollers:       32,
 		concurrency:   10,
 		waitTime:      transport.MaxWaitTime,
 		backoffBase:   time.Second,
 		backoffMax:    10 * time.Minute,
 		grace:         30 * time.Second,
 		flushInterval: 20 * time.Millisecond,
+		clock:         lease.System{},
 		logger:        slog.Default(),
 	}
-}
-
-// inFlight is the bound on messages held, with its default.
-func (c *config) inFlight() int {
-	if c.maxInFlight > 0 {
-		return c.maxInFlight
-	}
-	return max(100, c.concurrency+transport.MaxBatch)
 }
 
 func invalid(format string, args ...any) error {
@@ -54,7 +65,7 @@ func invalid(format string, args ...any) error {
 }
 
 // WithPollers sets how many goroutines may receive from the queue at once
-// (default 10). Each asks for up to 10 messages per long poll. A consumer
+// (default 32). Each asks for up to 10 messages per long poll. A consumer
 // starts with one; it adds one while receives come back full and there is
 // room in flight, and retires one when a receive comes back empty, so an
 // idle queue costs a single long poll at a time and a busy one is not held
@@ -81,12 +92,17 @@ func WithConcurrency(n int) Option {
 	}
 }
 
-// WithMaxInFlight bounds the messages held at once: received and not yet
-// settled, whether handled or waiting for a handler (default 100, or the
-// concurrency plus 10 when that is more). Pollers stop receiving while it
-// is reached. Messages waiting for a handler stay invisible to other
-// consumers (the heartbeat sees to it): lower the bound when handlers are
-// slow and several consumers share the queue.
+// WithMaxInFlight fixes the bound on the messages held at once: received
+// (or asked for) and not yet settled, whether handled or waiting for a
+// handler. Pollers stop receiving while it is reached.
+//
+// By default the bound adapts (Little's law): it starts at 100 and follows
+// twice the settle rate times the round trip of a receive, plus the
+// concurrency and a batch, up to 1,000 messages. Fast handlers on a slow
+// network thus get a full pipe, slow handlers a short wait. Messages
+// waiting for a handler stay invisible to other consumers (the heartbeat
+// sees to it); one whose receipt expired while it waited is dropped, not
+// handled, since the queue may have handed it to someone else.
 func WithMaxInFlight(n int) Option {
 	return func(c *config) error {
 		if n < 1 {
@@ -164,6 +180,11 @@ func WithFlushInterval(d time.Duration) Option {
 // WithDeadLetterQueue sets where permanent failures, invalid MEGA payloads
 // and bodies that are not MEGA messages go. By default it is the queue
 // named by the queue's redrive policy, when the transport can find it.
+//
+// Without a dead-letter queue such messages are not deleted: they are
+// logged at error level with the reason and an excerpt of the body, and
+// made invisible for as long as SQS allows (12 hours), so that the queue's
+// retention or redrive policy decides; see [WithDiscardPoison].
 func WithDeadLetterQueue(q transport.Sender) Option {
 	return func(c *config) error {
 		if q == nil {
@@ -198,12 +219,77 @@ func WithMaxReceives(n int) Option {
 	}
 }
 
-// WithTopicARNs restricts the unwrapping of SNS envelopes to these topics;
-// an envelope from another topic is treated as a data payload, since
-// anybody allowed to send to the queue can forge one.
+// WithTopicARNs sets the SNS topics whose envelopes are trusted: unwrapped,
+// and honoured as subscription confirmations. An envelope from another
+// topic is a data payload, since anybody allowed to send to the queue can
+// forge one (SPEC §2). An ARN may use the wildcards * and ?.
+//
+// By default a consumer trusts the topics its queue's access policy allows
+// to send (the aws:SourceArn conditions of the statements for
+// sns.amazonaws.com), read once when Run starts; a router (and so the
+// Lambda adapter) trusts none by default.
 func WithTopicARNs(arns ...string) Option {
 	return func(c *config) error {
+		for _, a := range arns {
+			if a == "" {
+				return invalid("empty topic ARN")
+			}
+		}
+		if c.trustAnyTopic {
+			return invalid("WithTopicARNs conflicts with WithTrustAnyTopic")
+		}
 		c.topicARNs = append(c.topicARNs, arns...)
+		return nil
+	}
+}
+
+// WithTrustAnyTopic unwraps SNS envelopes from any topic. Use it only when
+// nobody but SNS can send to the queue: a plain SQS message shaped like an
+// SNS envelope is then unwrapped, with the topic and attributes its sender
+// chose.
+func WithTrustAnyTopic() Option {
+	return func(c *config) error {
+		if len(c.topicARNs) > 0 {
+			return invalid("WithTrustAnyTopic conflicts with WithTopicARNs")
+		}
+		c.trustAnyTopic = true
+		return nil
+	}
+}
+
+// WithSNSVerification checks the signature of every SNS envelope from a
+// trusted topic with verify (for example (*snsverify.Verifier).Verify of
+// package protocol/snsverify) before unwrapping it; an envelope that fails
+// is a data payload, as a forged one is. Local servers (moto, the memory
+// transport) do not sign their envelopes: use it against AWS only.
+func WithSNSVerification(verify func(*protocol.SNS) error) Option {
+	return func(c *config) error {
+		if verify == nil {
+			return invalid("nil SNS verification")
+		}
+		c.verifySNS = verify
+		return nil
+	}
+}
+
+// WithDiscardPoison deletes messages that cannot be processed when there
+// is no dead-letter queue, after logging them at error level with the
+// reason and an excerpt of the body. Without it they stay in the queue
+// (see [WithDeadLetterQueue]).
+func WithDiscardPoison() Option {
+	return func(c *config) error {
+		c.discardPoison = true
+		return nil
+	}
+}
+
+// WithClock sets the consumer's clock (default: the system clock).
+func WithClock(clock Clock) Option {
+	return func(c *config) error {
+		if clock == nil {
+			return invalid("nil clock")
+		}
+		c.clock = clock
 		return nil
 	}
 }

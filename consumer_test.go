@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"runtime"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -21,17 +22,36 @@ import (
 
 var quiet = slog.New(slog.NewTextHandler(io.Discard, nil))
 
-// fixture is a memory broker with a queue and its dead-letter queue.
+// fixture is a memory broker with a queue and its dead-letter queue, on
+// the system clock or on a manual one shared by the broker and the
+// consumer.
 type fixture struct {
 	t      *testing.T
 	broker *memory.Broker
 	queue  *memory.Queue
 	dlq    *memory.Queue
+	clock  *memory.ManualClock // nil: the system clock
 }
 
 func newFixture(t *testing.T, name string, cfg memory.QueueConfig) *fixture {
 	t.Helper()
-	b := memory.New()
+	return newFixtureOn(t, name, cfg, nil)
+}
+
+// newTimedFixture is a fixture on a manual clock.
+func newTimedFixture(t *testing.T, name string, cfg memory.QueueConfig) *fixture {
+	t.Helper()
+	return newFixtureOn(t, name, cfg, memory.NewManualClock(time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)))
+}
+
+func newFixtureOn(t *testing.T, name string, cfg memory.QueueConfig, clock *memory.ManualClock) *fixture {
+	t.Helper()
+	var b *memory.Broker
+	if clock != nil {
+		b = memory.New(memory.WithClock(clock))
+	} else {
+		b = memory.New()
+	}
 	t.Cleanup(func() { b.Close() })
 	dlqName := name + "-dlq"
 	if strings.HasSuffix(name, ".fifo") {
@@ -48,7 +68,21 @@ func newFixture(t *testing.T, name string, cfg memory.QueueConfig) *fixture {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &fixture{t: t, broker: b, queue: q, dlq: dlq}
+	return &fixture{t: t, broker: b, queue: q, dlq: dlq, clock: clock}
+}
+
+// advanceUntil moves the fixture's manual clock forward in small steps
+// until cond holds. Backoffs and timeouts then pass without waiting, and
+// no more time passes than the consumer needs.
+func (f *fixture) advanceUntil(what string, cond func() bool) {
+	f.t.Helper()
+	eventually(f.t, what, func() bool {
+		if cond() {
+			return true
+		}
+		f.clock.Advance(100 * time.Millisecond)
+		return false
+	})
 }
 
 func (f *fixture) publish(payloads ...protocol.Payload) {
@@ -78,8 +112,17 @@ func (f *fixture) sendRaw(bodies ...string) {
 // that Run returned nil.
 func (f *fixture) run(subs []mega.Subscriber, opts ...mega.Option) (*mega.Consumer, func()) {
 	f.t.Helper()
+	return f.runOn(f.queue, subs, opts...)
+}
+
+// runOn is run on q, a wrapper of the fixture's queue.
+func (f *fixture) runOn(q transport.Queue, subs []mega.Subscriber, opts ...mega.Option) (*mega.Consumer, func()) {
+	f.t.Helper()
 	opts = append([]mega.Option{mega.WithLogger(quiet), mega.WithWaitTime(100 * time.Millisecond), mega.WithBackoff(time.Second, 2*time.Second)}, opts...)
-	c, err := mega.NewConsumer(f.queue, opts...)
+	if f.clock != nil {
+		opts = append([]mega.Option{mega.WithClock(f.clock)}, opts...)
+	}
+	c, err := mega.NewConsumer(q, opts...)
 	if err != nil {
 		f.t.Fatal(err)
 	}
@@ -107,15 +150,20 @@ func (f *fixture) run(subs []mega.Subscriber, opts ...mega.Option) (*mega.Consum
 	return c, stop
 }
 
-// eventually polls cond until it holds or a deadline passes.
+// eventually polls cond until it holds, or fails the test after a long
+// time: the deadline only bounds a broken test, it decides nothing.
 func eventually(t *testing.T, what string, cond func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
+	deadline := time.NewTimer(10 * time.Second)
+	defer deadline.Stop()
+	tick := time.NewTicker(2 * time.Millisecond)
+	defer tick.Stop()
 	for !cond() {
-		if time.Now().After(deadline) {
+		select {
+		case <-deadline.C:
 			t.Fatalf("timed out waiting until %s", what)
+		case <-tick.C:
 		}
-		time.Sleep(5 * time.Millisecond)
 	}
 }
 
@@ -201,7 +249,7 @@ func sortedCopy(s []string) []string {
 }
 
 func TestRetryRedeliversToEveryMatchingSubscriber(t *testing.T) {
-	f := newFixture(t, "retry", memory.QueueConfig{})
+	f := newTimedFixture(t, "retry", memory.QueueConfig{})
 	var rec recorder
 	var first atomic.Bool
 	first.Store(true)
@@ -219,7 +267,7 @@ func TestRetryRedeliversToEveryMatchingSubscriber(t *testing.T) {
 			return nil
 		}},
 	})
-	eventually(t, "the retried message is processed", func() bool { return c.Stats().Processed == 1 && f.empty() })
+	f.advanceUntil("the retried message is processed", func() bool { return c.Stats().Processed == 1 && f.empty() })
 	stop()
 	got := strings.Join(sortedCopy(rec.list()), " ")
 	if want := "flaky#1 flaky#2 steady#1 steady#2"; got != want {
@@ -231,13 +279,13 @@ func TestRetryRedeliversToEveryMatchingSubscriber(t *testing.T) {
 }
 
 func TestErrorsAndPanicsAreRetriedWithBackoff(t *testing.T) {
-	f := newFixture(t, "errors", memory.QueueConfig{})
+	f := newTimedFixture(t, "errors", memory.QueueConfig{})
 	var calls atomic.Int32
 	var times [3]time.Time
 	f.publish(seedEvent("1"))
 	c, stop := f.run([]mega.Subscriber{{Event: match.Event{}, Process: func(_ context.Context, m *mega.Message) error {
 		n := calls.Add(1)
-		times[n-1] = time.Now()
+		times[n-1] = f.clock.Now()
 		switch n {
 		case 1:
 			return errors.New("database unavailable")
@@ -246,7 +294,7 @@ func TestErrorsAndPanicsAreRetriedWithBackoff(t *testing.T) {
 		}
 		return nil
 	}}})
-	eventually(t, "the message is processed on its third delivery", func() bool { return c.Stats().Processed == 1 && f.empty() })
+	f.advanceUntil("the message is processed on its third delivery", func() bool { return c.Stats().Processed == 1 && f.empty() })
 	stop()
 	s := c.Stats()
 	if s.HandlerErrors != 2 || s.Retried != 2 || s.Received != 3 {
@@ -255,7 +303,7 @@ func TestErrorsAndPanicsAreRetriedWithBackoff(t *testing.T) {
 	// Backoff with base 1 s: at least 1 s between deliveries, never a sleep in
 	// the handler.
 	for i := 1; i < 3; i++ {
-		if gap := times[i].Sub(times[i-1]); gap < 900*time.Millisecond {
+		if gap := times[i].Sub(times[i-1]); gap < time.Second {
 			t.Errorf("delivery %d came %v after the previous one; want the backoff", i+1, gap)
 		}
 	}
@@ -309,27 +357,88 @@ func TestPermanentFailuresGoToTheDeadLetterQueue(t *testing.T) {
 	}
 }
 
-func TestWithoutDeadLetterQueueFailuresAreLoggedAndDeleted(t *testing.T) {
-	b := memory.New()
-	defer b.Close()
-	q, err := b.CreateQueue("lonely", memory.QueueConfig{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	f := &fixture{t: t, broker: b, queue: q}
-	f.sendRaw("poison")
-	var logs strings.Builder
-	var mu sync.Mutex
-	logger := slog.New(slog.NewTextHandler(lockedWriter{&mu, &logs}, &slog.HandlerOptions{Level: slog.LevelError}))
-	c, stop := f.run([]mega.Subscriber{{Event: match.Event{}, Process: func(context.Context, *mega.Message) error { return nil }}}, mega.WithLogger(logger))
-	eventually(t, "the poison message is dropped", func() bool { return c.Stats().DeadLettered == 1 && f.empty() })
-	stop()
-	mu.Lock()
-	defer mu.Unlock()
-	if !strings.Contains(logs.String(), "level=ERROR") || !strings.Contains(logs.String(), "message_id=") {
-		t.Errorf("the drop was not logged at error level with the message id:\n%s", logs.String())
+// Without a dead-letter queue a message that cannot be processed is not
+// deleted (SPEC §4, v2): it is logged with the reason and an excerpt of
+// its body, and left invisible for as long as SQS allows.
+func TestWithoutDeadLetterQueuePoisonIsKept(t *testing.T) {
+	for _, discard := range []bool{false, true} {
+		t.Run(fmt.Sprintf("discard=%v", discard), func(t *testing.T) {
+			clock := memory.NewManualClock(time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC))
+			b := memory.New(memory.WithClock(clock))
+			defer b.Close()
+			q, err := b.CreateQueue("lonely", memory.QueueConfig{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			f := &fixture{t: t, broker: b, queue: q}
+			f.sendRaw("poison: not a MEGA message")
+			rec := &changeRecorder{Queue: q}
+			var logs strings.Builder
+			var mu sync.Mutex
+			logger := slog.New(slog.NewTextHandler(lockedWriter{&mu, &logs}, &slog.HandlerOptions{Level: slog.LevelError}))
+			opts := []mega.Option{mega.WithLogger(logger), mega.WithClock(clock)}
+			if discard {
+				opts = append(opts, mega.WithDiscardPoison())
+			}
+			c, stop := f.runOn(rec, []mega.Subscriber{{Event: match.Event{}, Process: func(context.Context, *mega.Message) error { return nil }}}, opts...)
+			if discard {
+				eventually(t, "the poison message is discarded", func() bool { return c.Stats().DeadLettered == 1 && f.empty() })
+			} else {
+				eventually(t, "the poison message is set aside for 12 hours", func() bool {
+					ch := rec.last()
+					return c.Stats().PoisonKept == 1 && ch.Timeout > 11*time.Hour+59*time.Minute && ch.Timeout <= 12*time.Hour
+				})
+				// Still invisible after 11 hours; back after 12.
+				clock.Advance(11 * time.Hour)
+				if st := q.Stats(); st.Visible != 0 || st.InFlight != 1 {
+					t.Errorf("queue %+v after 11 h: the poison message came back early", st)
+				}
+			}
+			stop()
+			if !discard {
+				clock.Advance(time.Hour)
+				if st := q.Stats(); st.Visible != 1 {
+					t.Errorf("queue %+v after 12 h: the poison message should be visible again, not deleted", st)
+				}
+			}
+			mu.Lock()
+			defer mu.Unlock()
+			for _, want := range []string{"level=ERROR", "message_id=", "reason=", "not a MEGA message", "body_excerpt=\"poison: not a MEGA message\""} {
+				if !strings.Contains(logs.String(), want) {
+					t.Errorf("the error log lacks %s:\n%s", want, logs.String())
+				}
+			}
+		})
 	}
 }
+
+// changeRecorder records the visibility changes that reached the queue.
+type changeRecorder struct {
+	transport.Queue
+	mu      sync.Mutex
+	changes []transport.VisibilityChange
+}
+
+func (r *changeRecorder) ChangeVisibility(ctx context.Context, v []transport.VisibilityChange) ([]error, error) {
+	errs, err := r.Queue.ChangeVisibility(ctx, v)
+	if err == nil {
+		r.mu.Lock()
+		r.changes = append(r.changes, v...)
+		r.mu.Unlock()
+	}
+	return errs, err
+}
+
+func (r *changeRecorder) last() transport.VisibilityChange {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if len(r.changes) == 0 {
+		return transport.VisibilityChange{}
+	}
+	return r.changes[len(r.changes)-1]
+}
+
+func (r *changeRecorder) CancelSafe() bool { return true }
 
 type lockedWriter struct {
 	mu *sync.Mutex
@@ -375,25 +484,6 @@ func TestRawSubscriberGetsText(t *testing.T) {
 	}
 	eventually(t, "the message is deleted", func() bool { return c.Stats().Processed == 1 && f.empty() })
 	stop()
-}
-
-func TestHeartbeatKeepsLongHandlersMessagesInvisible(t *testing.T) {
-	f := newFixture(t, "slow", memory.QueueConfig{VisibilityTimeout: time.Second})
-	f.publish(seedEvent("1"))
-	var calls atomic.Int32
-	c, stop := f.run([]mega.Subscriber{{Event: match.Event{}, Process: func(ctx context.Context, m *mega.Message) error {
-		calls.Add(1)
-		time.Sleep(2500 * time.Millisecond) // well past the visibility timeout
-		return nil
-	}}})
-	eventually(t, "the message is processed", func() bool { return c.Stats().Processed == 1 && f.empty() })
-	stop()
-	if n := calls.Load(); n != 1 {
-		t.Errorf("handled %d times; the heartbeat should have kept it invisible", n)
-	}
-	if s := c.Stats(); s.Received != 1 {
-		t.Errorf("received %d times", s.Received)
-	}
 }
 
 func TestShutdownReleasesUnfinishedMessages(t *testing.T) {
@@ -476,7 +566,7 @@ func TestBackPressure(t *testing.T) {
 }
 
 func TestFIFOOrderWithinGroups(t *testing.T) {
-	f := newFixture(t, "orders.fifo", memory.QueueConfig{ContentBasedDeduplication: true})
+	f := newTimedFixture(t, "orders.fifo", memory.QueueConfig{ContentBasedDeduplication: true})
 	p, err := mega.NewPublisher(f.queue, mega.WithPublisherLogger(quiet))
 	if err != nil {
 		t.Fatal(err)
@@ -505,7 +595,7 @@ func TestFIFOOrderWithinGroups(t *testing.T) {
 		}
 		busy[g] = true
 		mu.Unlock()
-		time.Sleep(2 * time.Millisecond)
+		runtime.Gosched() // room for another handler of the group to start, if the consumer were wrong
 		mu.Lock()
 		busy[g] = false
 		if g == "a" && seq == "2" && retried.CompareAndSwap(false, true) {
@@ -516,7 +606,7 @@ func TestFIFOOrderWithinGroups(t *testing.T) {
 		mu.Unlock()
 		return nil
 	}}})
-	eventually(t, "all are processed", func() bool { return c.Stats().Processed == 12 && f.empty() })
+	f.advanceUntil("all are processed", func() bool { return c.Stats().Processed == 12 && f.empty() })
 	stop()
 	for _, g := range []string{"a", "b"} {
 		if got := strings.Join(order[g], ","); got != "0,1,2,3,4,5" {
@@ -558,12 +648,12 @@ func TestSNSEnvelopesAreUnwrapped(t *testing.T) {
 }
 
 func TestMaxReceives(t *testing.T) {
-	f := newFixture(t, "max", memory.QueueConfig{})
+	f := newTimedFixture(t, "max", memory.QueueConfig{})
 	f.publish(seedEvent("1"))
 	c, stop := f.run([]mega.Subscriber{{Event: match.Event{}, Process: func(context.Context, *mega.Message) error {
 		return errors.New("always failing")
 	}}}, mega.WithMaxReceives(2))
-	eventually(t, "the message is dead-lettered", func() bool { return c.Stats().DeadLettered == 1 && f.empty() })
+	f.advanceUntil("the message is dead-lettered", func() bool { return c.Stats().DeadLettered == 1 && f.empty() })
 	stop()
 	msgs := f.dlq.Messages()
 	if len(msgs) != 1 || !strings.Contains(msgs[0].Attributes[mega.AttrDeadLetterReason].StringValue, "retried 2 times: last error: always failing") {
@@ -770,88 +860,5 @@ func TestPollersGrowWithTheBacklogAndShrinkWhenIdle(t *testing.T) {
 	cancel()
 	if err := <-done; err != nil {
 		t.Fatal(err)
-	}
-}
-
-// flaky fails the first calls of an API with a call-level error.
-type flaky struct {
-	transport.Queue
-	deletes, changes atomic.Int32 // failures left
-}
-
-var errOutage = errors.New("connection refused")
-
-func (f *flaky) Delete(ctx context.Context, h []string) ([]error, error) {
-	if f.deletes.Add(-1) >= 0 {
-		return nil, errOutage
-	}
-	return f.Queue.Delete(ctx, h)
-}
-
-func (f *flaky) ChangeVisibility(ctx context.Context, v []transport.VisibilityChange) ([]error, error) {
-	if f.changes.Add(-1) >= 0 {
-		return nil, errOutage
-	}
-	return f.Queue.ChangeVisibility(ctx, v)
-}
-
-func (f *flaky) CancelSafe() bool { return true }
-
-func TestDeletesAreRetriedWhileTheyMatter(t *testing.T) {
-	fx := newFixture(t, "outage", memory.QueueConfig{VisibilityTimeout: 30 * time.Second})
-	fx.publish(seedEvent("1"))
-	q := &flaky{Queue: fx.queue}
-	q.deletes.Store(4) // four failed attempts, about 3 s of outage
-	c, err := mega.NewConsumer(q, mega.WithLogger(quiet), mega.WithWaitTime(100*time.Millisecond))
-	if err != nil {
-		t.Fatal(err)
-	}
-	var calls atomic.Int32
-	if err := c.Subscribe(mega.Subscriber{Event: match.Event{}, Process: func(context.Context, *mega.Message) error {
-		calls.Add(1)
-		return nil
-	}}); err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- c.Run(ctx) }()
-	eventually(t, "the message is deleted", func() bool { return c.Stats().Deleted == 1 })
-	cancel()
-	if err := <-done; err != nil {
-		t.Fatal(err)
-	}
-	if s := c.Stats(); s.DeleteFailures != 0 || calls.Load() != 1 || !fx.empty() {
-		t.Errorf("stats %+v, %d deliveries: the delete should have outlasted the outage", s, calls.Load())
-	}
-}
-
-func TestFailedHeartbeatsAreTriedAgain(t *testing.T) {
-	fx := newFixture(t, "beat", memory.QueueConfig{VisibilityTimeout: 2 * time.Second})
-	fx.publish(seedEvent("1"))
-	q := &flaky{Queue: fx.queue}
-	q.changes.Store(2) // the first two heartbeats fail
-	c, err := mega.NewConsumer(q, mega.WithLogger(quiet), mega.WithWaitTime(100*time.Millisecond))
-	if err != nil {
-		t.Fatal(err)
-	}
-	var calls atomic.Int32
-	if err := c.Subscribe(mega.Subscriber{Event: match.Event{}, Process: func(context.Context, *mega.Message) error {
-		calls.Add(1)
-		time.Sleep(4 * time.Second) // twice the visibility timeout
-		return nil
-	}}); err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- c.Run(ctx) }()
-	eventually(t, "the message is deleted", func() bool { return c.Stats().Deleted == 1 })
-	cancel()
-	if err := <-done; err != nil {
-		t.Fatal(err)
-	}
-	if n := calls.Load(); n != 1 || c.Stats().Received != 1 {
-		t.Errorf("handled %d times, received %d: a failed heartbeat must be tried again before the message shows", n, c.Stats().Received)
 	}
 }

@@ -262,8 +262,8 @@ func (p *Publisher) outgoing(e Entry) (transport.Outgoing, error) {
 	for k, v := range e.Attributes {
 		attrs[k] = v
 	}
-	if len(attrs) > transport.MaxAttributes {
-		return transport.Outgoing{}, fmt.Errorf("%w: %d message attributes, at most %d", transport.ErrInvalidRequest, len(attrs), transport.MaxAttributes)
+	if err := transport.CheckAttributes(attrs); err != nil {
+		return transport.Outgoing{}, err
 	}
 	if (e.Payload.Kind == protocol.KindMega || e.Payload.Kind == protocol.KindData) && len(attrs) < transport.MaxAttributes {
 		if _, taken := attrs[AttrEncoding]; !taken {

@@ -58,8 +58,7 @@ func (e *PanicError) Error() string { return fmt.Sprintf("mega: handler panicked
 var (
 	// ErrNoSubscribers: Run was called on a consumer without subscribers.
 	ErrNoSubscribers = errors.New("mega: consumer has no subscribers")
-	// ErrRunning: Run was called on a consumer that is already running, or
-	// has run.
+	// ErrRunning: Run was called on a consumer that is already running.
 	ErrRunning = errors.New("mega: consumer already running")
 	// ErrInvalidSubscriber: a subscriber lacks a Process function or a
 	// pattern, or its pattern is invalid.
@@ -68,31 +67,3 @@ var (
 	// with another.
 	ErrInvalidOption = errors.New("mega: invalid option")
 )
-
-// outcome is what one message comes to once every matching subscriber is
-// done with it.
-type outcome uint8
-
-const (
-	outcomeDone       outcome = iota // delete
-	outcomeRetry                     // change visibility to the backoff
-	outcomeDeadLetter                // send to the DLQ, then delete
-	outcomeRelease                   // make visible again at once (shutdown)
-	outcomeLeave                     // leave alone (unmatched, configured to)
-)
-
-// classify turns a handler's error into an outcome for one subscriber.
-func classify(err error) (outcome, time.Duration) {
-	if err == nil {
-		return outcomeDone, 0
-	}
-	var r *RetryError
-	if errors.As(err, &r) {
-		return outcomeRetry, r.Delay
-	}
-	var p *PermanentError
-	if errors.As(err, &p) {
-		return outcomeDeadLetter, 0
-	}
-	return outcomeRetry, 0
-}

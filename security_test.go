@@ -22,18 +22,19 @@ import (
 	"github.com/sqs-mega/sqs-mega-go/internal/testenv"
 	"github.com/sqs-mega/sqs-mega-go/match"
 	"github.com/sqs-mega/sqs-mega-go/protocol"
+	"github.com/sqs-mega/sqs-mega-go/protocol/snsverify"
 	"github.com/sqs-mega/sqs-mega-go/transport"
 	"github.com/sqs-mega/sqs-mega-go/transport/memory"
 	"github.com/sqs-mega/sqs-mega-go/transport/sns"
 	"github.com/sqs-mega/sqs-mega-go/transport/sqs"
 )
 
-// Anybody allowed to send to a queue can write an SNS-shaped body. With
-// the topics pinned, an envelope from another topic is a data document,
-// never unwrapped into the event it carries.
+// Anybody allowed to send to a queue can write an SNS-shaped body. An
+// envelope from a topic the consumer does not trust is a data document,
+// never unwrapped into the event it carries (SPEC §2, trust).
 func TestForgedSNSEnvelopeIsNotUnwrapped(t *testing.T) {
-	for _, pinned := range []bool{true, false} {
-		t.Run(fmt.Sprintf("pinned=%v", pinned), func(t *testing.T) {
+	for _, trust := range []string{"policy", "pinned", "any", "verified"} {
+		t.Run(trust, func(t *testing.T) {
 			f := newFixture(t, "sns", memory.QueueConfig{})
 			events, err := f.broker.CreateTopic("events", memory.TopicConfig{})
 			if err != nil {
@@ -84,17 +85,36 @@ func TestForgedSNSEnvelopeIsNotUnwrapped(t *testing.T) {
 				}},
 			}
 			var opts []mega.Option
-			if pinned {
+			switch trust {
+			case "pinned":
 				opts = append(opts, mega.WithTopicARNs(events.ARN()))
+			case "any":
+				opts = append(opts, mega.WithTrustAnyTopic())
+			case "verified":
+				// No envelope of the memory broker is signed: verification
+				// leaves every one of them as data.
+				v, err := snsverify.New()
+				if err != nil {
+					t.Fatal(err)
+				}
+				opts = append(opts, mega.WithTrustAnyTopic(), mega.WithSNSVerification(v.Verify))
 			}
 			c, stop := f.run(subs, opts...)
 			eventually(t, "the three messages are processed", func() bool { return c.Stats().Processed == 3 && f.empty() })
 			stop()
 			got := sortedCopy(rec.list())
-			want := []string{"data " + elsewhere.ARN(), "data " + evil, "event from " + events.ARN()}
-			if !pinned {
-				// Without pinning every envelope is trusted: what pinning prevents.
+			var want []string
+			switch trust {
+			case "policy":
+				// The queue's policy lets both subscribed topics send.
+				want = []string{"data " + evil, "event from " + elsewhere.ARN(), "event from " + events.ARN()}
+			case "pinned":
+				want = []string{"data " + elsewhere.ARN(), "data " + evil, "event from " + events.ARN()}
+			case "any":
+				// Every envelope is trusted: what pinning prevents.
 				want = []string{"event from " + evil, "event from " + elsewhere.ARN(), "event from " + events.ARN()}
+			case "verified":
+				want = []string{"data " + elsewhere.ARN(), "data " + evil, "data " + events.ARN()}
 			}
 			if !slices.Equal(got, sortedCopy(want)) {
 				t.Errorf("subscribers saw %q, want %q", got, want)
@@ -134,7 +154,7 @@ func TestBodiesAreLoggedAtDebugOnly(t *testing.T) {
 	for _, level := range []slog.Level{slog.LevelInfo, slog.LevelDebug} {
 		t.Run(level.String(), func(t *testing.T) {
 			var logs logCapture
-			f := newFixture(t, "bodies", memory.QueueConfig{})
+			f := newTimedFixture(t, "bodies", memory.QueueConfig{})
 			p, err := mega.NewPublisher(f.queue, mega.WithPublisherLogger(logs.logger(level)))
 			if err != nil {
 				t.Fatal(err)
@@ -164,7 +184,7 @@ func TestBodiesAreLoggedAtDebugOnly(t *testing.T) {
 				}
 				return nil
 			}}}, mega.WithLogger(logs.logger(level)))
-			eventually(t, "every message is settled", func() bool {
+			f.advanceUntil("every message is settled", func() bool {
 				s := c.Stats()
 				return s.Processed == 2 && s.DeadLettered == 3 && f.empty()
 			})

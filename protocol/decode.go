@@ -25,6 +25,13 @@ type Decoder struct {
 	// unwrapped. Consumers set it (SPEC §2, trust); inspection tools that
 	// unwrap every envelope leave it unset.
 	TrustedOnly bool
+	// Verify, when set, is called with every envelope the topic rules
+	// above would unwrap; an envelope for which it returns an error is not
+	// unwrapped but decoded as the data document it is, like any forged
+	// envelope (package protocol/snsverify checks SNS signatures). It is
+	// called from Decode, by as many goroutines as call Decode, and must
+	// not change the envelope.
+	Verify func(*SNS) error
 }
 
 // Decode decodes a body with the zero Decoder.
@@ -137,9 +144,10 @@ func document(doc map[string]any) (Message, error) {
 
 // envelope reports whether doc is an SNS envelope this decoder unwraps:
 // string Type, MessageId, TopicArn, Timestamp and Message, a Type of
-// Notification, SubscriptionConfirmation or UnsubscribeConfirmation, and a
-// topic the decoder is not restricted away from. It returns the envelope
-// and the message it carries.
+// Notification, SubscriptionConfirmation or UnsubscribeConfirmation, a
+// topic the decoder is not restricted away from, and, with Verify, a
+// signature that verifies. It returns the envelope and the message it
+// carries.
 func (d *Decoder) envelope(doc map[string]any) (*SNS, string, bool) {
 	var f [5]string
 	for i, k := range [...]string{"Type", "MessageId", "TopicArn", "Timestamp", "Message"} {
@@ -157,8 +165,14 @@ func (d *Decoder) envelope(doc map[string]any) (*SNS, string, bool) {
 	if (len(d.TopicARNs) > 0 || d.TrustedOnly) && !TopicAllowed(d.TopicARNs, f[2]) {
 		return nil, "", false
 	}
-	env := &SNS{Type: f[0], MessageID: f[1], TopicARN: f[2], Timestamp: f[3]}
+	env := &SNS{Type: f[0], MessageID: f[1], TopicARN: f[2], Timestamp: f[3], Message: f[4]}
 	env.Subject, _ = doc["Subject"].(string)
+	env.SignatureVersion, _ = doc["SignatureVersion"].(string)
+	env.Signature, _ = doc["Signature"].(string)
+	env.SigningCertURL, _ = doc["SigningCertURL"].(string)
+	env.UnsubscribeURL, _ = doc["UnsubscribeURL"].(string)
+	env.SubscribeURL, _ = doc["SubscribeURL"].(string)
+	env.Token, _ = doc["Token"].(string)
 	if attrs, ok := doc["MessageAttributes"].(map[string]any); ok {
 		env.MessageAttributes = make(map[string]SNSAttribute, len(attrs))
 		for k, a := range attrs {
@@ -167,6 +181,9 @@ func (d *Decoder) envelope(doc map[string]any) (*SNS, string, bool) {
 			v, _ := a["Value"].(string)
 			env.MessageAttributes[k] = SNSAttribute{Type: t, Value: v}
 		}
+	}
+	if d.Verify != nil && d.Verify(env) != nil {
+		return nil, "", false
 	}
 	return env, f[4], true
 }

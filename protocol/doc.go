@@ -11,6 +11,13 @@
 // problem with its field path ([ValidationError]); it is never downgraded
 // to data.
 //
+// Anybody allowed to send to a queue can send a body shaped like an SNS
+// envelope. A [Decoder] can therefore be restricted to trusted topics
+// (TopicARNs, TrustedOnly) and given a Verify hook, such as the Verify
+// method of package protocol/snsverify, which checks SNS signatures: an
+// envelope of another topic, or one that fails verification, is decoded as
+// the data document it is.
+//
 // [Encoder] does the reverse for publishers, in JSON or BSON, refusing
 // bodies over the SQS size limit before anything reaches the network.
 //

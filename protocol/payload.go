@@ -227,6 +227,22 @@ type SNS struct {
 	Timestamp string
 	// MessageAttributes are the SNS message attributes of the notification.
 	MessageAttributes map[string]SNSAttribute
+
+	// Message is the envelope's Message as written: the body a
+	// notification carries, or the text of a confirmation.
+	Message string
+	// The fields below are what signature verification needs (see
+	// package protocol/snsverify); each is empty when the envelope lacks
+	// it. SignatureVersion is "1" (SHA1withRSA) or "2" (SHA256withRSA),
+	// Signature the base64 signature, SigningCertURL where the signing
+	// certificate is. Notifications carry UnsubscribeURL; confirmations
+	// carry SubscribeURL and Token.
+	SignatureVersion string
+	Signature        string
+	SigningCertURL   string
+	UnsubscribeURL   string
+	SubscribeURL     string
+	Token            string
 }
 
 // SNSAttribute is an SNS message attribute as written in an envelope.

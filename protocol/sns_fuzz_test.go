@@ -2,6 +2,7 @@ package protocol_test
 
 import (
 	"encoding/json"
+	"errors"
 	"reflect"
 	"testing"
 
@@ -35,6 +36,17 @@ func FuzzSNSEnvelope(f *testing.F) {
 		}
 		pinned := &protocol.Decoder{TopicARNs: []string{pinnedTopic}}
 		var open protocol.Decoder
+		// A Verify hook that accepts changes nothing; one that refuses
+		// leaves every envelope a document.
+		accepting := &protocol.Decoder{Verify: func(*protocol.SNS) error { return nil }}
+		refusing := &protocol.Decoder{Verify: func(*protocol.SNS) error { return errors.New("forged") }}
+		viaOpen, openErr := open.Decode(body)
+		if m, err := accepting.Decode(body); !reflect.DeepEqual(m, viaOpen) || (err == nil) != (openErr == nil) {
+			t.Fatalf("an accepting Verify hook changed the decoding of %q", body)
+		}
+		if m, err := refusing.Decode(body); m.SNS != nil || (viaOpen.SNS == nil && !reflect.DeepEqual(m, viaOpen)) {
+			t.Fatalf("a refusing Verify hook: SNS %v, %v for %q", m.SNS, err, body)
+		}
 
 		// Any body: a pinned decoder unwraps only envelopes of its topic.
 		for _, d := range []*protocol.Decoder{pinned, &open} {
@@ -51,7 +63,7 @@ func FuzzSNSEnvelope(f *testing.F) {
 			message = envelope(t, "Notification", id+"-inner", pinnedTopic, timestamp, message, subject)
 		}
 		env := envelope(t, typ, id, topic, timestamp, message, subject)
-		viaOpen, openErr := open.Decode(env)
+		viaOpen, openErr = open.Decode(env)
 		checkDecoded(t, env, viaOpen, openErr)
 		viaPinned, pinnedErr := pinned.Decode(env)
 		checkDecoded(t, env, viaPinned, pinnedErr)

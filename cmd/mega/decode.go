@@ -18,22 +18,31 @@ const decodeHelp = `
 Decodes one SQS message body (a file, or standard input with - or no
 argument) and prints one JSON object:
 
-  {"kind": "mega"|"data"|"text"|"binary"|"none", "payload": ..., "sns": {...}}
+  {"kind": "mega"|"data"|"text"|"binary"|"none", "payload": ..., "sns": {...}, "sns_trusted": true|false}
 
 A body that looks like JSON but does not parse is plain text: decode says
 so on standard error, with the parse error.
 
 A MEGA event is printed in normalized form (defaults applied, timestamp in
 RFC 3339); binary is {"$base64": ...}; text that is not UTF-8 is given as
-"payload_base64". "sns" is present when the body was an SNS notification
-envelope, which is unwrapped. An invalid MEGA payload prints
+"payload_base64". An invalid MEGA payload prints
 {"kind": "invalid", "error": "..."} and exits with status 3.
+
+"sns" and "sns_trusted" are present when the body was an SNS envelope,
+which is unwrapped. Anybody allowed to send to a queue can send a body
+shaped like an envelope, so a consumer unwraps envelopes only from the
+topics it trusts: those the queue's access policy lets send, or those it
+is given. Without --sns-topic-arn, decode unwraps every envelope and, since
+it reads no queue policy, says "sns_trusted": false; 'mega tail' reads the
+policy of the queue it reads. With --sns-topic-arn, decode does what such
+a consumer does: envelopes of the topics given are unwrapped, with
+"sns_trusted": true, and the others are data payloads.
 `
 
 func cmdDecode(ctx context.Context, e *env, args []string) int {
 	fs := newFlags(e, "decode", "[--sns-topic-arn ARN]... [FILE|-]", decodeHelp)
 	var topics stringList
-	fs.Var(&topics, "sns-topic-arn", "unwrap SNS envelopes only from this topic (repeatable); others are data")
+	fs.Var(&topics, "sns-topic-arn", "trust this SNS topic (repeatable): unwrap only its envelopes; others are data")
 	pos, code, ok := parse(e, fs, args)
 	if !ok {
 		return code
@@ -53,7 +62,7 @@ func cmdDecode(ctx context.Context, e *env, args []string) int {
 	}
 	d := protocol.Decoder{TopicARNs: topics}
 	m, decodeErr := d.Decode(string(body))
-	out, err := json.Marshal(m)
+	out, err := inspectJSON(m, topics)
 	if err == nil && decodeErr != nil {
 		// {"kind": "invalid", "sns": … when it came in an envelope, "error": …}
 		out, err = appendField(out, "error", decodeErr.Error())
@@ -100,4 +109,17 @@ func lineCol(b []byte, offset int64) (line, col int) {
 	line = bytes.Count(before, []byte("\n")) + 1
 	col = int(offset) - (bytes.LastIndexByte(before, '\n') + 1)
 	return line, max(col, 1)
+}
+
+// inspectJSON writes a decoded message as the inspection commands print
+// it: the form of protocol.Message's MarshalJSON, with "sns_trusted" after
+// "sns" when the body was an envelope, true when its topic is one of
+// trusted. (It is a key of its own: the "sns" object has the exact shape
+// the conformance vectors compare.)
+func inspectJSON(m protocol.Message, trusted []string) ([]byte, error) {
+	b, err := json.Marshal(m)
+	if err != nil || m.SNS == nil {
+		return b, err
+	}
+	return appendField(b, "sns_trusted", protocol.TopicAllowed(trusted, m.SNS.TopicARN))
 }

@@ -41,7 +41,9 @@ wants), runs subscribers on them, and tells what happened.
 By default everything runs in this process, on the embedded memory
 transport: no AWS account needed. With --endpoint the same story runs
 against an SQS/SNS-compatible server (moto, LocalStack, ElasticMQ with an
-SNS), creating its own queues and topic and removing them at the end.
+SNS), creating its own queues and topic and removing them at the end. In
+both, the queue's access policy lets the topic send, as AWS requires; the
+consumer trusts the SNS envelopes of the topics that policy names.
 
 Example:
   mega demo
@@ -87,13 +89,12 @@ func cmdDemo(ctx context.Context, e *env, args []string) int {
 // demoStage is where the story plays: a queue with its dead-letter queue,
 // and a topic delivering to the queue in SNS envelopes.
 type demoStage struct {
-	where    string
-	names    [3]string // queue, dead-letter queue, topic
-	queue    transport.Queue
-	topic    transport.Sender
-	topicARN string
-	dlq      transport.Queue
-	cleanup  func(ctx context.Context) error
+	where   string
+	names   [3]string // queue, dead-letter queue, topic
+	queue   transport.Queue
+	topic   transport.Sender
+	dlq     transport.Queue
+	cleanup func(ctx context.Context) error
 }
 
 func (s *demoStage) teardown(e *env) {
@@ -124,17 +125,18 @@ func memoryStage() (*demoStage, error) {
 	if err != nil {
 		return nil, err
 	}
+	// Subscribe also lets the topic send to the queue in its policy, as
+	// a real setup does.
 	if _, err := b.Subscribe(t, q, memory.SubscriptionConfig{}); err != nil {
 		return nil, err
 	}
 	return &demoStage{
-		where:    "the embedded memory transport (in this process, no AWS account needed)",
-		names:    [3]string{q.Name(), dlq.Name(), t.Name()},
-		queue:    q,
-		topic:    t,
-		topicARN: t.ARN(),
-		dlq:      dlq,
-		cleanup:  func(context.Context) error { return b.Close() },
+		where:   "the embedded memory transport (in this process, no AWS account needed)",
+		names:   [3]string{q.Name(), dlq.Name(), t.Name()},
+		queue:   q,
+		topic:   t,
+		dlq:     dlq,
+		cleanup: func(context.Context) error { return b.Close() },
 	}, nil
 }
 
@@ -194,6 +196,12 @@ func endpointStage(ctx context.Context, endpoint, region string) (*demoStage, er
 		return fail(err)
 	}
 	cleanups = append(cleanups, func(ctx context.Context) error { return sns.DeleteTopic(ctx, snsClient, topicARN) })
+	// As on AWS, where SNS delivers only to a queue whose policy lets the
+	// topic send, and as the consumer expects: it trusts the envelopes of
+	// the topics the policy names, and no others.
+	if _, err := sqs.AllowTopic(ctx, sqsClient, queueURL, topicARN); err != nil {
+		return fail(err)
+	}
 	if _, err := sns.SubscribeQueue(ctx, snsClient, sqsClient, topicARN, queueURL, sns.QueueSubscription{}); err != nil {
 		return fail(err)
 	}
@@ -203,7 +211,6 @@ func endpointStage(ctx context.Context, endpoint, region string) (*demoStage, er
 	if s.topic, err = sns.New(snsClient, topicARN); err != nil {
 		return fail(err)
 	}
-	s.topicARN = topicARN
 	dlq, err := sqs.New(sqsClient, dlqURL)
 	if err != nil {
 		return fail(err)
@@ -226,6 +233,7 @@ func runDemo(ctx context.Context, e *env, stage *demoStage, logger *slog.Logger)
 	say("  queue %-22s visibility timeout 5s; after 5 receives a message moves to the dead-letter queue", stage.names[0])
 	say("  queue %-22s the dead-letter queue", stage.names[1])
 	say("  topic %-22s delivers to %s in SNS envelopes, which the consumer unwraps", stage.names[2], stage.names[0])
+	say("  %-28s lets %s send, as SNS requires; the consumer trusts that topic's envelopes only", "policy of "+stage.names[0], stage.names[2])
 
 	// The user service's database: user 123456 is committed just after
 	// its user:created event is first handled, before the retry comes.
@@ -328,7 +336,6 @@ func runDemo(ctx context.Context, e *env, stage *demoStage, logger *slog.Logger)
 			mega.WithWaitTime(time.Second),
 			mega.WithBackoff(time.Second, 2*time.Second),
 			mega.WithGracePeriod(5*time.Second),
-			mega.WithTopicARNs(stage.topicARN),
 		)
 		if err != nil {
 			return nil, err

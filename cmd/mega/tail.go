@@ -2,13 +2,13 @@ package main
 
 import (
 	"context"
-	"encoding/json"
-	"errors"
 	"fmt"
+	"log/slog"
 	"os"
 	"strings"
 	"time"
 
+	"github.com/sqs-mega/sqs-mega-go/internal/lease"
 	"github.com/sqs-mega/sqs-mega-go/match"
 	"github.com/sqs-mega/sqs-mega-go/protocol"
 	"github.com/sqs-mega/sqs-mega-go/transport"
@@ -23,11 +23,18 @@ const tailHelp = `
 Receives messages from an SQS queue and prints each as one JSON line, in
 the form of 'mega decode' with the SQS message id added:
 
-  {"kind": "mega"|"data"|"text"|"binary"|"none", "payload": ..., "sns": {...}, "message_id": "..."}
+  {"kind": "mega"|"data"|"text"|"binary"|"none", "payload": ..., "sns": {...}, "sns_trusted": true|false, "message_id": "..."}
 
 An invalid MEGA payload prints {"kind": "invalid", "error": "...", ...}.
-SNS notification envelopes are unwrapped (only from the topics given with
---sns-topic-arn, when given).
+
+SNS envelopes are unwrapped, and "sns_trusted" says whether a consumer of
+the queue would trust the envelope's topic: without --sns-topic-arn, tail
+reads the queue's access policy (GetQueueAttributes) and trusts the topics
+it lets send, as a consumer does; it unwraps every envelope, so that a
+forged one shows as "sns_trusted": false. With --sns-topic-arn, only the
+envelopes of the topics given are unwrapped, with "sns_trusted": true;
+the others are data payloads, as a consumer configured with those topics
+sees them.
 
 With -p, only the messages the pattern matches are printed, as 'mega match'
 decides: an event pattern for MEGA events, a data pattern for data
@@ -36,7 +43,10 @@ payloads; text, binary and invalid bodies never match.
 Without --delete the queue is left as it was: tail keeps the messages it
 receives invisible while it runs, so that it sees each one once, and makes
 them all visible again when it stops (their receive count goes up by one).
-With --delete, the printed messages are deleted, and only those. (On a
+With --delete, the printed messages are deleted, and only those, each once
+its line was written: if writing fails (a closed pipe, a full disk), tail
+stops with exit status 1 and gives back at once the message whose line
+failed and every one it holds. (On a
 FIFO queue, the later messages of a group stay out of reach while tail
 holds earlier ones: without --delete it sees the first few of each group.)
 
@@ -71,7 +81,7 @@ func cmdTail(ctx context.Context, e *env, args []string) int {
 	maxN := fs.Int("max", 0, "stop after printing `N` messages (0: no limit)")
 	wait := fs.Float64("wait", 5, "stop when no new message arrives for this many `seconds`")
 	var topics stringList
-	fs.Var(&topics, "sns-topic-arn", "unwrap SNS envelopes only from this topic (repeatable); others are data")
+	fs.Var(&topics, "sns-topic-arn", "trust this SNS topic (repeatable): unwrap only its envelopes; others are data (default: the topics the queue's policy allows; every envelope unwrapped)")
 	var aws awsFlags
 	aws.add(fs)
 	pos, code, ok := parse(e, fs, args)
@@ -93,11 +103,12 @@ func cmdTail(ctx context.Context, e *env, args []string) int {
 		return usage("--wait must be between 0 and 86400 seconds")
 	}
 	t := &tailer{
-		e:      e,
-		dec:    protocol.Decoder{TopicARNs: topics},
-		delete: *del,
-		max:    *maxN,
-		wait:   time.Duration(*wait * float64(time.Second)),
+		e:       e,
+		dec:     protocol.Decoder{TopicARNs: topics},
+		trusted: topics,
+		delete:  *del,
+		max:     *maxN,
+		wait:    time.Duration(*wait * float64(time.Second)),
 	}
 	if *pattern != "" {
 		f, err := compileFilter(*pattern)
@@ -114,7 +125,34 @@ func cmdTail(ctx context.Context, e *env, args []string) int {
 		return usage("%v", err)
 	}
 	t.queue = q
+	if len(topics) == 0 {
+		t.trusted = policyTopics(ctx, e, q)
+	}
 	return t.run(ctx)
+}
+
+// policyTopics returns the SNS topics the queue's access policy lets send,
+// which a consumer of the queue trusts. Failing to read them is not fatal
+// to tail, which needs only to receive: it says why on stderr, and trusts
+// no topic.
+func policyTopics(ctx context.Context, e *env, q transport.Queue) []string {
+	d, ok := q.(transport.Describer)
+	if !ok {
+		return nil
+	}
+	info, err := d.Describe(ctx)
+	if err != nil {
+		fmt.Fprintf(e.stderr, "mega tail: cannot read the queue's policy, no SNS topic is trusted: %v\n", err)
+		return nil
+	}
+	topics, open, err := transport.SNSTopicsFromPolicy(info.Policy)
+	switch {
+	case err != nil:
+		fmt.Fprintf(e.stderr, "mega tail: no SNS topic is trusted: %v\n", err)
+	case open:
+		fmt.Fprintln(e.stderr, "mega tail: the queue's policy lets SNS send from any topic, which proves nothing of an envelope's origin: only the topics it names are trusted")
+	}
+	return topics
 }
 
 // filter is a pattern compiled both ways, as `mega match` compiles it.
@@ -166,57 +204,58 @@ func (f *filter) match(m protocol.Message, decodeErr error) bool {
 
 // tailer is one run of `mega tail`.
 type tailer struct {
-	e      *env
-	queue  transport.Queue
-	dec    protocol.Decoder
-	filter *filter
-	delete bool
-	max    int
-	wait   time.Duration
+	e     *env
+	queue transport.Queue
+	dec   protocol.Decoder
+	// trusted are the SNS topics a consumer of the queue trusts.
+	trusted []string
+	filter  *filter
+	delete  bool
+	max     int
+	wait    time.Duration
 	// visibility is how long held messages stay invisible before they
 	// are extended; 0 means tailVisibility.
 	visibility time.Duration
 
 	printed int
-	// held are the messages received and not deleted, by message id: tail
-	// keeps them invisible until it stops.
-	held map[string]*heldMessage
-	// seen are the ids of every message received, so that one whose
-	// visibility ran out and that comes back is not printed twice.
-	seen map[string]bool
-}
-
-type heldMessage struct {
-	id, handle string
-	until      time.Time // when it becomes visible unless extended
+	// lease holds what tail received and did not delete, keyed by message
+	// id: it keeps them invisible until tail stops, so that tail sees each
+	// once, and gives them back then.
+	lease *lease.Lease
 }
 
 // run receives until it is time to stop, then gives back what it holds.
 func (t *tailer) run(ctx context.Context) (status int) {
-	defer func() {
-		if err := t.releaseAll(); err != nil {
-			fmt.Fprintf(t.e.stderr, "mega tail: giving back the messages held: %v\n", err)
-			status = exitFailure
-		}
-	}()
-	status = exitOK
 	if t.visibility == 0 {
 		t.visibility = tailVisibility
 	}
-	t.held = map[string]*heldMessage{}
-	t.seen = map[string]bool{}
+	t.lease = lease.New(lease.Config{
+		Queue:      t.queue,
+		Visibility: t.visibility,
+		Logger:     slog.New(slog.NewTextHandler(t.e.stderr, &slog.HandlerOptions{Level: slog.LevelWarn})),
+	})
+	defer func() {
+		// Whatever was not deleted goes back at once; the deletes asked
+		// for are sent before tail exits.
+		t.lease.ReleaseAll()
+		t.lease.Close(30 * time.Second)
+		if n := t.lease.Counts.DeleteFailures.Load(); n > 0 {
+			fmt.Fprintf(t.e.stderr, "mega tail: %d printed messages could not be deleted; they will be delivered again\n", n)
+			status = exitFailure
+		}
+	}()
 	idleSince := time.Now()
 	for ctx.Err() == nil && (t.max == 0 || t.printed < t.max) {
 		n := transport.MaxBatch
 		if t.max > 0 {
 			n = min(n, t.max-t.printed)
 		}
-		// Short polls, so that Ctrl-C is quick and held messages are
-		// extended in time.
+		// Short polls, so that Ctrl-C is quick.
 		poll := min(max(t.wait-time.Since(idleSince), 0), tailPoll, t.visibility/4)
 		// The poll is not cancelled with ctx: messages an abandoned poll
-		// took would stay invisible, out of reach of the release below.
+		// took would stay invisible, out of reach of the release.
 		pollCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), poll+30*time.Second)
+		sent := t.lease.Now()
 		msgs, err := t.queue.Receive(pollCtx, transport.ReceiveRequest{
 			MaxMessages: n, WaitTime: poll, VisibilityTimeout: t.visibility,
 		})
@@ -225,137 +264,62 @@ func (t *tailer) run(ctx context.Context) (status int) {
 			fmt.Fprintf(t.e.stderr, "mega tail: %v\n", err)
 			return exitFailure
 		}
-		fresh, err := t.take(ctx, msgs)
-		if err != nil {
+		fresh := t.lease.Hold(msgs, sent)
+		if err := t.take(ctx, fresh); err != nil {
 			fmt.Fprintf(t.e.stderr, "mega tail: %v\n", err)
-			status = exitFailure
+			return exitFailure
 		}
-		if fresh > 0 {
+		if len(fresh) > 0 {
 			idleSince = time.Now()
 		} else if time.Since(idleSince) >= t.wait {
 			break
 		}
-		if err := t.extend(); err != nil {
-			fmt.Fprintf(t.e.stderr, "mega tail: %v\n", err)
-			return exitFailure
-		}
 	}
-	return status
+	return exitOK
 }
 
-// take prints the messages received that are new and pass the filter,
-// deletes them with --delete, holds the others, and returns how many were
-// new.
-func (t *tailer) take(ctx context.Context, msgs []transport.Message) (fresh int, err error) {
-	now := time.Now()
-	var deletes []transport.Message
-	for _, m := range msgs {
-		hold := func() { t.held[m.ID] = &heldMessage{id: m.ID, handle: m.ReceiptHandle, until: now.Add(t.visibility)} }
-		if t.seen[m.ID] {
-			hold() // back after its visibility ended: keep the new receipt
-			continue
-		}
-		t.seen[m.ID] = true
-		fresh++
+// take prints the messages received that pass the filter and deletes
+// them with --delete, each only once its line is written; the others stay
+// held. A failed write stops tail: the message it was for, and every one
+// not yet printed, go back to the queue.
+func (t *tailer) take(ctx context.Context, msgs []*lease.Msg) error {
+	for _, h := range msgs {
+		m := h.Message
 		dm, derr := t.dec.Decode(m.Body)
 		if ctx.Err() != nil || (t.max > 0 && t.printed >= t.max) || !t.filter.match(dm, derr) {
-			hold()
-			continue
+			continue // held until tail stops
 		}
-		line, err := tailLine(m.ID, dm, derr)
+		line, err := tailLine(m.ID, dm, derr, t.trusted)
 		if err != nil {
-			return fresh, fmt.Errorf("message %s: %w", m.ID, err)
+			return fmt.Errorf("message %s: %w", m.ID, err)
 		}
-		fmt.Fprintf(t.e.stdout, "%s\n", line)
+		if err := t.write(append(line, '\n')); err != nil {
+			return fmt.Errorf("writing the line of message %s: %w; it and the messages not printed go back to the queue", m.ID, err)
+		}
 		t.printed++
 		if t.delete {
-			deletes = append(deletes, m)
-		} else {
-			hold()
+			h.Delete()
 		}
 	}
-	if len(deletes) == 0 {
-		return fresh, nil
-	}
-	handles := make([]string, len(deletes))
-	for i, m := range deletes {
-		handles[i] = m.ReceiptHandle
-	}
-	opCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
-	defer cancel()
-	errs, err := t.queue.Delete(opCtx, handles)
-	if err != nil {
-		return fresh, fmt.Errorf("deleting %d messages: %w", len(deletes), err)
-	}
-	var failed []error
-	for i, e := range errs {
-		if e != nil {
-			failed = append(failed, fmt.Errorf("message %s printed but not deleted: %w", deletes[i].ID, e))
-		}
-	}
-	return fresh, errors.Join(failed...)
+	return nil
 }
 
-// extend keeps held messages invisible: those with less than half of
-// their visibility timeout left get a new one.
-func (t *tailer) extend() error {
-	now := time.Now()
-	var due []*heldMessage
-	for _, h := range t.held {
-		if h.until.Sub(now) < t.visibility/2 {
-			due = append(due, h)
-		}
+// write writes a line and flushes it to the output, so that a message is
+// deleted only once its line left the process.
+func (t *tailer) write(b []byte) error {
+	if _, err := t.e.stdout.Write(b); err != nil {
+		return err
 	}
-	return t.changeVisibility(due, t.visibility)
-}
-
-// releaseAll makes every held message visible again at once.
-func (t *tailer) releaseAll() error {
-	all := make([]*heldMessage, 0, len(t.held))
-	for _, h := range t.held {
-		all = append(all, h)
+	if f, ok := t.e.stdout.(interface{ Flush() error }); ok {
+		return f.Flush()
 	}
-	err := t.changeVisibility(all, 0)
-	clear(t.held)
-	return err
-}
-
-func (t *tailer) changeVisibility(msgs []*heldMessage, timeout time.Duration) error {
-	var errs []error
-	for len(msgs) > 0 {
-		batch := msgs[:min(len(msgs), transport.MaxBatch)]
-		msgs = msgs[len(batch):]
-		changes := make([]transport.VisibilityChange, len(batch))
-		for i, h := range batch {
-			changes[i] = transport.VisibilityChange{ReceiptHandle: h.handle, Timeout: timeout}
-		}
-		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-		res, err := t.queue.ChangeVisibility(ctx, changes)
-		cancel()
-		if err != nil {
-			errs = append(errs, err)
-			continue
-		}
-		until := time.Now().Add(timeout)
-		for i, e := range res {
-			switch {
-			case e == nil:
-				batch[i].until = until
-			case errors.Is(e, transport.ErrReceiptInvalid):
-				// Received again elsewhere, or deleted: no longer ours.
-				delete(t.held, batch[i].id)
-			default:
-				errs = append(errs, fmt.Errorf("message %s: %w", batch[i].id, e))
-			}
-		}
-	}
-	return errors.Join(errs...)
+	return nil
 }
 
 // tailLine is the line printed for a message: the `mega decode` form of
-// the decoded body with the message id added.
-func tailLine(id string, m protocol.Message, decodeErr error) ([]byte, error) {
-	b, err := json.Marshal(m)
+// the decoded body, trusting the given topics, with the message id added.
+func tailLine(id string, m protocol.Message, decodeErr error, trusted []string) ([]byte, error) {
+	b, err := inspectJSON(m, trusted)
 	if err != nil {
 		return nil, err
 	}

@@ -40,7 +40,7 @@ func TestTailLine(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			m, err := protocol.Decode(tt.body)
-			line, lerr := tailLine("id-1", m, err)
+			line, lerr := tailLine("id-1", m, err, nil)
 			if lerr != nil {
 				t.Fatal(lerr)
 			}
@@ -58,6 +58,89 @@ func TestTailLine(t *testing.T) {
 				t.Errorf("tail prints %s\nwant the decode form %s", g, w)
 			}
 		})
+	}
+}
+
+// TestInspectionTrust checks what decode and tail say of an envelope's
+// topic: unwrapped whatever its topic without topics given, with
+// "sns_trusted" beside "sns" (not inside it) saying whether it is trusted;
+// with topics given, the others are data.
+func TestInspectionTrust(t *testing.T) {
+	const (
+		events = "arn:aws:sns:us-east-1:123456789012:events"
+		other  = "arn:aws:sns:us-east-1:123456789012:other"
+	)
+	snsKeys := func(t *testing.T, got map[string]any) {
+		t.Helper()
+		sns, ok := got["sns"].(map[string]any)
+		if !ok {
+			t.Fatalf("no sns object: %v", got)
+		}
+		for k := range sns {
+			switch k {
+			case "type", "topic_arn", "message_id", "timestamp", "subject":
+			default:
+				t.Errorf("sns has key %q, outside the shape the vectors compare", k)
+			}
+		}
+	}
+	tests := []struct {
+		name    string
+		body    string
+		topics  []string // given with --sns-topic-arn
+		trusted any      // sns_trusted, nil when absent
+		kind    string
+	}{
+		{"no topics given: unwrapped, not trusted", snsBody, nil, false, "data"},
+		{"its topic given", snsBody, []string{events}, true, "data"},
+		{"its topic given by a wildcard", snsBody, []string{"arn:aws:sns:us-east-1:123456789012:*"}, true, "data"},
+		{"another topic given: data", snsBody, []string{other}, nil, "data"},
+		{"not an envelope", `{"order": 7}`, nil, nil, "data"},
+		{"a confirmation", strings.Replace(snsBody, `"Notification"`, `"SubscriptionConfirmation"`, 1), []string{events}, true, "none"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			args := []string{"decode"}
+			for _, a := range tt.topics {
+				args = append(args, "--sns-topic-arn", a)
+			}
+			code, out, errs := runCLI(t, tt.body, args...)
+			if code != exitOK {
+				t.Fatalf("exit %d: %s", code, errs)
+			}
+			got := decodeLine(t, out)
+			if got["kind"] != tt.kind || got["sns_trusted"] != tt.trusted {
+				t.Fatalf("decode printed %s; want kind %s, sns_trusted %v", out, tt.kind, tt.trusted)
+			}
+			if tt.trusted != nil {
+				snsKeys(t, got)
+			} else if tt.topics != nil && got["sns"] != nil {
+				t.Fatalf("an envelope of a topic not given was unwrapped: %s", out)
+			}
+			// tail prints the same, given the topics a consumer trusts.
+			d := protocol.Decoder{TopicARNs: tt.topics}
+			m, err := d.Decode(tt.body)
+			line, err := tailLine("id-1", m, err, tt.topics)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if want := strings.TrimSuffix(out, "}\n") + `,"message_id":"id-1"}`; string(line) != want {
+				t.Errorf("tail prints %s\nwant %s", line, want)
+			}
+		})
+	}
+	// A topic tail read from the queue's policy is trusted though none
+	// was given: the envelope is unwrapped either way.
+	m, _ := protocol.Decode(snsBody)
+	for _, trusted := range [][]string{{events}, {other}, nil} {
+		line, err := tailLine("id-1", m, nil, trusted)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := decodeLine(t, string(line))
+		if want := len(trusted) > 0 && trusted[0] == events; got["sns_trusted"] != want || got["sns"] == nil {
+			t.Errorf("trusting %q: %s; want the envelope unwrapped, sns_trusted %v", trusted, line, want)
+		}
 	}
 }
 

@@ -9,7 +9,9 @@
 // handles that expire when a message is received again, and SQS's
 // limits on batches, sizes and attributes. A [Topic] fans messages out
 // to subscribed queues as SNS does, in SNS's notification envelope or
-// raw, through optional filter policies.
+// raw, through optional filter policies, to the queues whose access
+// policy lets the topic send ([Queue.SetPolicy]; [Broker.Subscribe] adds
+// the statement a topic needs, as a real setup does).
 //
 // Tests can inspect queues without receiving from them ([Queue.Stats],
 // [Queue.Messages]) and make time pass at will with a [ManualClock].

@@ -2,8 +2,10 @@ package memory
 
 import (
 	"context"
+	"fmt"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/sqs-mega/sqs-mega-go/transport"
@@ -91,6 +93,11 @@ type Queue struct {
 	vis         time.Duration
 	maxSize     int
 
+	// policy is the access policy, read without a lock; policyMu orders
+	// its writers, so that adding a statement loses no concurrent change.
+	policyMu sync.Mutex
+	policy   atomic.Pointer[queuePolicy]
+
 	mu          sync.Mutex
 	err         error // set once the queue is deleted or its broker closed
 	nextSeq     uint64
@@ -167,6 +174,7 @@ func (q *Queue) Describe(ctx context.Context) (transport.QueueInfo, error) {
 		FIFO:              q.fifo,
 		VisibilityTimeout: q.vis,
 		MaxMessageSize:    q.maxSize,
+		Policy:            q.Policy(),
 	}
 	if r := q.cfg.Redrive; r != nil {
 		info.DeadLetterTargetARN = q.broker.resolveARN(r.DeadLetterQueue)
@@ -270,7 +278,8 @@ func (q *Queue) Send(ctx context.Context, batch []transport.Outgoing) ([]transpo
 
 // prepare checks o against the queue's rules and builds its message.
 func (q *Queue) prepare(o transport.Outgoing) (*message, error) {
-	if err := checkMessage(o, q.maxSize); err != nil {
+	rules := transport.SendRules{MaxSize: q.maxSize, FIFO: q.fifo, ContentDeduplication: q.cfg.ContentBasedDeduplication}
+	if err := transport.CheckSend(o, rules); err != nil {
 		return nil, err
 	}
 	m := &message{
@@ -280,37 +289,12 @@ func (q *Queue) prepare(o transport.Outgoing) (*message, error) {
 		groupID: o.GroupID,
 		index:   -1,
 	}
-	if o.GroupID != "" && !validFIFOID(o.GroupID) {
-		return nil, entryError(transport.ErrInvalidRequest, "InvalidParameterValue",
-			"MessageGroupId %q is not 1 to 128 ASCII letters, digits or punctuation", o.GroupID)
-	}
-	if !q.fifo {
-		// Standard queues take a group id (SQS fair queues), never a
-		// deduplication id.
-		if o.DeduplicationID != "" {
-			return nil, entryError(transport.ErrInvalidRequest, "InvalidParameterValue",
-				"MessageDeduplicationId is valid only on FIFO queues")
-		}
-		return m, nil
-	}
 	switch {
-	case o.GroupID == "":
-		return nil, entryError(transport.ErrInvalidRequest, "MissingParameter",
-			"a message sent to a FIFO queue needs a MessageGroupId")
-	case o.Delay != 0:
-		return nil, entryError(transport.ErrInvalidRequest, "InvalidParameterValue",
-			"FIFO queues take no per-message delay")
+	case !q.fifo:
 	case o.DeduplicationID != "":
-		if !validFIFOID(o.DeduplicationID) {
-			return nil, entryError(transport.ErrInvalidRequest, "InvalidParameterValue",
-				"MessageDeduplicationId %q is not 1 to 128 ASCII letters, digits or punctuation", o.DeduplicationID)
-		}
 		m.dedupID = o.DeduplicationID
-	case q.cfg.ContentBasedDeduplication:
-		m.dedupID = contentDedupID(o.Body)
 	default:
-		return nil, entryError(transport.ErrInvalidRequest, "InvalidParameterValue",
-			"the queue should either have ContentBasedDeduplication enabled or MessageDeduplicationId provided explicitly")
+		m.dedupID = contentDedupID(o.Body)
 	}
 	return m, nil
 }
@@ -445,16 +429,8 @@ func (q *Queue) Receive(ctx context.Context, req transport.ReceiveRequest) ([]tr
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	switch {
-	case req.MaxMessages < 0 || req.MaxMessages > transport.MaxBatch:
-		return nil, requestError(transport.ErrInvalidRequest, "InvalidParameterValue",
-			"MaxMessages %d is not between 1 and %d", req.MaxMessages, transport.MaxBatch)
-	case req.WaitTime < 0 || req.WaitTime > transport.MaxWaitTime:
-		return nil, requestError(transport.ErrInvalidRequest, "InvalidParameterValue",
-			"WaitTime %v is not between 0 and %v", req.WaitTime, transport.MaxWaitTime)
-	case req.VisibilityTimeout < 0 || req.VisibilityTimeout > transport.MaxVisibilityTimeout:
-		return nil, requestError(transport.ErrInvalidRequest, "InvalidParameterValue",
-			"VisibilityTimeout %v is not between 0 and %v", req.VisibilityTimeout, transport.MaxVisibilityTimeout)
+	if err := transport.CheckReceive(req); err != nil {
+		return nil, fmt.Errorf("memory: %w", err)
 	}
 	n := max(req.MaxMessages, 1)
 	vis := req.VisibilityTimeout
@@ -639,8 +615,8 @@ func (q *Queue) Delete(ctx context.Context, receiptHandles []string) ([]error, e
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	if err := checkBatch(len(receiptHandles)); err != nil {
-		return nil, err
+	if err := transport.CheckBatchSize(len(receiptHandles)); err != nil {
+		return nil, fmt.Errorf("memory: %w", err)
 	}
 	errs := make([]error, len(receiptHandles))
 	q.mu.Lock()
@@ -677,8 +653,8 @@ func (q *Queue) ChangeVisibility(ctx context.Context, changes []transport.Visibi
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	if err := checkBatch(len(changes)); err != nil {
-		return nil, err
+	if err := transport.CheckBatchSize(len(changes)); err != nil {
+		return nil, fmt.Errorf("memory: %w", err)
 	}
 	errs := make([]error, len(changes))
 	q.mu.Lock()
@@ -689,9 +665,8 @@ func (q *Queue) ChangeVisibility(ctx context.Context, changes []transport.Visibi
 	now := q.broker.clock.Now()
 	q.promoteLocked(now)
 	for i, c := range changes {
-		if c.Timeout < 0 || c.Timeout > transport.MaxVisibilityTimeout {
-			errs[i] = entryError(transport.ErrInvalidRequest, "InvalidParameterValue",
-				"visibility timeout %v is not between 0 and %v", c.Timeout, transport.MaxVisibilityTimeout)
+		if err := transport.CheckVisibilityTimeout(c.Timeout); err != nil {
+			errs[i] = err
 			continue
 		}
 		m, err := q.lookupLocked(c.ReceiptHandle)

@@ -2,9 +2,6 @@ package sns
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"maps"
@@ -177,52 +174,11 @@ func wrapQueueErr(op string, err error) error {
 }
 
 // addTopicStatement returns the queue policy with a statement that lets
-// the topic send to the queue, and whether it had to be added. Other
-// statements and fields are kept as they are.
+// the topic send to the queue, and whether it had to be added.
 func addTopicStatement(policy, queueARN, topicARN string) (string, bool, error) {
-	sum := sha256.Sum256([]byte(topicARN))
-	sid := "MegaAllowTopic" + hex.EncodeToString(sum[:8])
-
-	doc := map[string]json.RawMessage{}
-	if policy != "" {
-		if err := json.Unmarshal([]byte(policy), &doc); err != nil {
-			return "", false, fmt.Errorf("sns: the queue's policy is not a JSON object: %w", err)
-		}
-	}
-	var statements []json.RawMessage
-	if raw, ok := doc["Statement"]; ok {
-		// A single statement may stand alone, without an array.
-		if err := json.Unmarshal(raw, &statements); err != nil {
-			statements = []json.RawMessage{raw}
-		}
-	}
-	for _, st := range statements {
-		var s struct{ Sid string }
-		if json.Unmarshal(st, &s) == nil && s.Sid == sid {
-			return policy, false, nil
-		}
-	}
-	st, err := json.Marshal(map[string]any{
-		"Sid":       sid,
-		"Effect":    "Allow",
-		"Principal": map[string]string{"Service": "sns.amazonaws.com"},
-		"Action":    "sqs:SendMessage",
-		"Resource":  queueARN,
-		"Condition": map[string]any{"ArnEquals": map[string]string{"aws:SourceArn": topicARN}},
-	})
+	p, changed, err := transport.PolicyAllowingTopic(policy, queueARN, topicARN)
 	if err != nil {
-		return "", false, err
+		return "", false, fmt.Errorf("sns: %w", err)
 	}
-	statements = append(statements, st)
-	if doc["Statement"], err = json.Marshal(statements); err != nil {
-		return "", false, err
-	}
-	if _, ok := doc["Version"]; !ok {
-		doc["Version"] = json.RawMessage(`"2012-10-17"`)
-	}
-	b, err := json.Marshal(doc)
-	if err != nil {
-		return "", false, err
-	}
-	return string(b), true, nil
+	return p, changed, nil
 }

@@ -50,6 +50,10 @@ type QueueConfig struct {
 	// DeadLetter, when its target is set, is the queue's redrive policy.
 	// The target is an ARN: see [QueueARN].
 	DeadLetter RedrivePolicy
+	// Policy, when not empty, is the queue's access policy, a JSON IAM
+	// policy document. [AllowTopic] adds to it the statement an SNS topic
+	// needs to deliver to the queue.
+	Policy string
 	// Attributes sets further queue attributes by their SQS names; the
 	// fields above take precedence.
 	Attributes map[string]string
@@ -87,6 +91,12 @@ func (c QueueConfig) attributes() (map[string]string, error) {
 	}
 	if c.MaxMessageSize > 0 {
 		set(types.QueueAttributeNameMaximumMessageSize, strconv.Itoa(c.MaxMessageSize))
+	}
+	if c.Policy != "" {
+		if _, _, err := transport.SNSTopicsFromPolicy(c.Policy); err != nil {
+			return nil, fmt.Errorf("sqs: Policy: %w: %w", transport.ErrInvalidRequest, err)
+		}
+		set(types.QueueAttributeNamePolicy, c.Policy)
 	}
 	if c.DeadLetter.DeadLetterTargetARN != "" {
 		if c.DeadLetter.MaxReceiveCount < 1 {
@@ -172,4 +182,59 @@ func SetRedrivePolicy(ctx context.Context, client AdminAPI, queueURL string, p R
 		Attributes: map[string]string{string(types.QueueAttributeNameRedrivePolicy): v},
 	})
 	return wrapErr("SetQueueAttributes", err)
+}
+
+// SetPolicy sets (or, with an empty policy, removes) the access policy of
+// the queue at queueURL: a JSON IAM policy document. A policy that is not
+// one is an error wrapping [transport.ErrInvalidRequest], found before
+// any request is made.
+func SetPolicy(ctx context.Context, client AdminAPI, queueURL, policy string) error {
+	if _, _, err := transport.SNSTopicsFromPolicy(policy); err != nil {
+		return fmt.Errorf("sqs: SetPolicy: %w: %w", transport.ErrInvalidRequest, err)
+	}
+	_, err := client.SetQueueAttributes(ctx, &awssqs.SetQueueAttributesInput{
+		QueueUrl:   aws.String(queueURL),
+		Attributes: map[string]string{string(types.QueueAttributeNamePolicy): policy},
+	})
+	return wrapErr("SetQueueAttributes", err)
+}
+
+// AllowTopic lets the SNS topic topicARN send to the queue at queueURL, as
+// SNS needs before it can deliver to the queue: it adds to the queue's
+// access policy a statement allowing sqs:SendMessage to the service
+// sns.amazonaws.com on the condition that aws:SourceArn is the topic (see
+// [transport.PolicyAllowingTopic]), unless the policy already allows the
+// topic. The other statements are kept. changed reports whether the
+// policy was written. It reads, changes and writes the policy: do not
+// allow several topics on one queue concurrently.
+//
+// A consumer trusts the SNS envelopes of the topics the policy allows
+// (SPEC §2), so this is also how a queue comes to trust a topic.
+func AllowTopic(ctx context.Context, client AdminAPI, queueURL, topicARN string) (changed bool, err error) {
+	out, err := client.GetQueueAttributes(ctx, &awssqs.GetQueueAttributesInput{
+		QueueUrl:       aws.String(queueURL),
+		AttributeNames: []types.QueueAttributeName{types.QueueAttributeNameQueueArn, types.QueueAttributeNamePolicy},
+	})
+	if err != nil {
+		return false, wrapErr("GetQueueAttributes", err)
+	}
+	queueARN := out.Attributes[string(types.QueueAttributeNameQueueArn)]
+	if queueARN == "" {
+		return false, fmt.Errorf("sqs: GetQueueAttributes returned no QueueArn for %s", queueURL)
+	}
+	policy, changed, err := transport.PolicyAllowingTopic(out.Attributes[string(types.QueueAttributeNamePolicy)], queueARN, topicARN)
+	if err != nil || !changed {
+		if err != nil {
+			err = fmt.Errorf("sqs: AllowTopic: %w", err)
+		}
+		return false, err
+	}
+	_, err = client.SetQueueAttributes(ctx, &awssqs.SetQueueAttributesInput{
+		QueueUrl:   aws.String(queueURL),
+		Attributes: map[string]string{string(types.QueueAttributeNamePolicy): policy},
+	})
+	if err != nil {
+		return false, wrapErr("SetQueueAttributes", err)
+	}
+	return true, nil
 }

@@ -17,7 +17,7 @@ import (
 
 // Describe reads the queue's attributes with GetQueueAttributes. The ARN
 // never changes and is remembered; the visibility timeout, maximum message
-// size and redrive policy can, and are read on every call. Unless
+// size, redrive policy and access policy can, and are read on every call. Unless
 // [WithMaxMessageSize] was given, the maximum message size read becomes the
 // limit [Queue.Send] checks.
 func (q *Queue) Describe(ctx context.Context) (transport.QueueInfo, error) {
@@ -29,6 +29,7 @@ func (q *Queue) Describe(ctx context.Context) (transport.QueueInfo, error) {
 			types.QueueAttributeNameVisibilityTimeout,
 			types.QueueAttributeNameMaximumMessageSize,
 			types.QueueAttributeNameRedrivePolicy,
+			types.QueueAttributeNamePolicy,
 		},
 	})
 	if err != nil {
@@ -36,9 +37,10 @@ func (q *Queue) Describe(ctx context.Context) (transport.QueueInfo, error) {
 	}
 	attrs := out.Attributes
 	info := transport.QueueInfo{
-		URL:  q.url,
-		ARN:  attrs[string(types.QueueAttributeNameQueueArn)],
-		FIFO: q.fifo || attrs[string(types.QueueAttributeNameFifoQueue)] == "true",
+		URL:    q.url,
+		ARN:    attrs[string(types.QueueAttributeNameQueueArn)],
+		FIFO:   q.fifo || attrs[string(types.QueueAttributeNameFifoQueue)] == "true",
+		Policy: attrs[string(types.QueueAttributeNamePolicy)],
 	}
 	if s, ok := attrs[string(types.QueueAttributeNameVisibilityTimeout)]; ok {
 		n, err := strconv.Atoi(s)

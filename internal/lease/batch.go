@@ -1,4 +1,4 @@
-package mega
+package lease
 
 import (
 	"sync"
@@ -9,7 +9,7 @@ import (
 
 // batcher groups items into batches of up to transport.MaxBatch, sent when
 // full or when the oldest item has waited for the interval. Several
-// batches may be in flight at once, so that one slow request does not
+// batches may be under way at once, so that one slow request does not
 // hold up the rest.
 type batcher[T any] struct {
 	in       chan T
@@ -18,6 +18,7 @@ type batcher[T any] struct {
 	flights  chan struct{}
 	wg       sync.WaitGroup
 	done     chan struct{}
+	closing  sync.Once
 }
 
 func newBatcher[T any](interval time.Duration, parallel int, flush func([]T)) *batcher[T] {
@@ -38,7 +39,7 @@ func (b *batcher[T]) add(item T) { b.in <- item }
 
 // close sends what is queued and returns when every batch has been sent.
 func (b *batcher[T]) close() {
-	close(b.in)
+	b.closing.Do(func() { close(b.in) })
 	<-b.done
 }
 

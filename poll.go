@@ -1,0 +1,147 @@
+package mega
+
+import (
+	"time"
+
+	"github.com/sqs-mega/sqs-mega-go/internal/lease"
+	"github.com/sqs-mega/sqs-mega-go/transport"
+)
+
+// addPoller starts a poller, unless shutdown began or there are as many as
+// allowed or too little room for another full batch; first starts the
+// first one whatever the room.
+func (e *engine) addPoller(first bool) {
+	e.pollersMu.Lock()
+	defer e.pollersMu.Unlock()
+	select {
+	case <-e.stopping:
+		return
+	default:
+	}
+	if !first && (e.active >= e.cfg.pollers || !e.window.room(e.batch())) {
+		return
+	}
+	e.active++
+	e.pollers.Add(1)
+	go func() {
+		defer e.pollers.Done()
+		e.poll()
+	}()
+}
+
+// retirePoller lets a poller go, unless it is the last one.
+func (e *engine) retirePoller() bool {
+	e.pollersMu.Lock()
+	defer e.pollersMu.Unlock()
+	if e.active > 1 {
+		e.active--
+		return true
+	}
+	return false
+}
+
+// batch is how many messages a poller asks for.
+func (e *engine) batch() int { return min(transport.MaxBatch, e.window.floor) }
+
+// poll receives messages while there is room for them, until shutdown.
+// Room is taken for each message asked for and given back for each that
+// did not come, or came again while held, or once handled: so the
+// messages held never exceed the window.
+func (e *engine) poll() {
+	want := e.batch()
+	failures := 0
+	for {
+		// Back-pressure: wait for room for a full batch.
+		got := want
+		e.gather.Lock()
+		ok := e.window.acquire(got)
+		e.gather.Unlock()
+		if !ok {
+			return
+		}
+		if e.shuttingDown() {
+			e.window.release(got, false)
+			return
+		}
+		// Always ask for the visibility the heartbeat works with: a queue
+		// whose own is 0 would otherwise hand the message out again at
+		// once. Deadlines count from the request's start.
+		req := transport.ReceiveRequest{MaxMessages: got, WaitTime: e.cfg.waitTime, VisibilityTimeout: e.visibility}
+		sent := e.clock.Now()
+		msgs, err := e.c.queue.Receive(e.pollCtx, req)
+		if err != nil {
+			e.window.release(got, false)
+			if e.pollCtx.Err() != nil {
+				return
+			}
+			failures++
+			wait := min(time.Duration(failures)*time.Second, 30*time.Second)
+			e.log.Warn("mega: receive failed; retrying", "error", err, "retry_in", wait)
+			if !e.sleep(wait) {
+				return
+			}
+			continue
+		}
+		failures = 0
+		e.stats.received.Add(int64(len(msgs)))
+		fresh := e.lease.Hold(msgs, sent)
+		e.window.release(got-len(fresh), false)
+		if e.shuttingDown() {
+			// The poll finished after shutdown began: give back what it brought.
+			for _, m := range fresh {
+				m.Release()
+			}
+			e.window.release(len(fresh), false)
+			return
+		}
+		if len(msgs) == 0 {
+			if e.retirePoller() {
+				return // the queue is quiet: one poller is enough
+			}
+			continue
+		}
+		if len(msgs) == got {
+			e.window.observe(e.clock.Now().Sub(sent), e.clock.Now())
+			e.addPoller(false) // a full batch: there may be more where it came from
+		}
+		e.dispatch(fresh)
+	}
+}
+
+// sleep waits d on the consumer's clock; it reports false when shutdown
+// began first.
+func (e *engine) sleep(d time.Duration) bool {
+	ch := make(chan struct{})
+	stop := e.clock.AfterFunc(d, func() { close(ch) })
+	select {
+	case <-ch:
+		return true
+	case <-e.stopping:
+		stop()
+		return false
+	}
+}
+
+// dispatch hands received messages to the workers: one at a time, or on
+// a FIFO queue the messages of one group together, to be handled in
+// order.
+func (e *engine) dispatch(msgs []*lease.Msg) {
+	if !e.fifo {
+		for _, m := range msgs {
+			e.work <- []*lease.Msg{m}
+		}
+		return
+	}
+	var order []string
+	groups := map[string][]*lease.Msg{}
+	for _, m := range msgs {
+		g := m.Message.GroupID
+		if _, ok := groups[g]; !ok {
+			order = append(order, g)
+		}
+		groups[g] = append(groups[g], m)
+	}
+	for _, g := range order {
+		e.work <- groups[g]
+	}
+}

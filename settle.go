@@ -1,0 +1,155 @@
+package mega
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"time"
+	"unicode/utf8"
+
+	"github.com/sqs-mega/sqs-mega-go/internal/lease"
+	"github.com/sqs-mega/sqs-mega-go/transport"
+)
+
+// maxExcerpt bounds the excerpt of a body logged for a message that cannot
+// be processed.
+const maxExcerpt = 256
+
+// settle carries a verdict out on a held message. It reports whether the
+// message is done with: false when it stays for a later delivery, or was
+// released at shutdown while its handlers ran.
+func (e *engine) settle(m *lease.Msg, v Verdict) bool {
+	switch v.Action {
+	case ActionDelete:
+		if !m.Delete() {
+			return false
+		}
+		if v.Matched == 0 {
+			e.stats.unmatched.Add(1)
+		} else {
+			e.stats.processed.Add(1)
+		}
+		return true
+	case ActionLeave:
+		if !m.Forget() {
+			return false
+		}
+		e.stats.unmatched.Add(1)
+		return true
+	case ActionRetry:
+		if m.ChangeVisibility(min(v.Delay, transport.MaxVisibilityTimeout), "retry") {
+			e.stats.retried.Add(1)
+		}
+		return false
+	case ActionPoison:
+		return e.poison(m, v.Reason)
+	}
+	panic(fmt.Sprintf("mega: unknown action %v", v.Action))
+}
+
+// poison settles a message that cannot be processed (SPEC §4): a copy with
+// the reason goes to the dead-letter queue while the message is still
+// held, then the message is deleted; without a dead-letter queue it is
+// logged and left in the queue for as long as SQS allows, or deleted when
+// WithDiscardPoison says so.
+func (e *engine) poison(m *lease.Msg, reason string) bool {
+	tm := m.Message
+	if len(reason) > maxReasonLen {
+		reason = truncate(reason, maxReasonLen)
+	}
+	if e.dlq == nil {
+		excerpt := truncate(tm.Body, maxExcerpt)
+		if e.cfg.discardPoison {
+			if !m.Delete() {
+				return false
+			}
+			e.stats.deadLettered.Add(1)
+			e.log.Error("mega: discarding a message that cannot be processed (no dead-letter queue)",
+				"message_id", tm.ID, "receive_count", tm.ReceiveCount, "reason", reason, "body_excerpt", excerpt)
+			return true
+		}
+		if !m.ChangeVisibility(transport.MaxVisibilityTimeout, "poison") {
+			return false
+		}
+		e.stats.poisonKept.Add(1)
+		e.log.Error("mega: a message cannot be processed and there is no dead-letter queue: it stays in the queue, invisible for up to 12 hours",
+			"message_id", tm.ID, "receive_count", tm.ReceiveCount, "reason", reason, "body_excerpt", excerpt)
+		return false
+	}
+	if !m.Cover() {
+		return false
+	}
+	if err := e.deadLetter(tm, reason); err != nil {
+		e.log.Error("mega: sending to the dead-letter queue failed; the message will be retried",
+			"message_id", tm.ID, "reason", reason, "error", err)
+		if m.ChangeVisibility(backoff(tm.ReceiveCount, e.cfg.backoffBase, e.cfg.backoffMax), "retry") {
+			e.stats.retried.Add(1)
+		}
+		return false
+	}
+	e.stats.deadLettered.Add(1)
+	m.Delete()
+	return true
+}
+
+// truncate cuts s to at most n bytes, on a rune boundary, marking the cut.
+func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	cut := n - len("…")
+	for cut > 0 && !utf8.RuneStart(s[cut]) {
+		cut--
+	}
+	return s[:cut] + "…"
+}
+
+// deadLetter sends a copy of the message, with the reason, to the
+// dead-letter queue.
+func (e *engine) deadLetter(tm transport.Message, reason string) error {
+	out := transport.Outgoing{
+		Body:       tm.Body,
+		Attributes: make(map[string]transport.Attribute, len(tm.Attributes)+1),
+	}
+	names := make([]string, 0, len(tm.Attributes))
+	for k := range tm.Attributes {
+		names = append(names, k)
+	}
+	slices.Sort(names)
+	for i, k := range names {
+		if i == transport.MaxAttributes-1 {
+			e.log.Warn("mega: the dead-lettered copy leaves out attributes to make room for the reason",
+				"message_id", tm.ID, "left_out", names[i:])
+			break
+		}
+		out.Attributes[k] = tm.Attributes[k]
+	}
+	out.Attributes[AttrDeadLetterReason] = transport.StringAttribute(reason)
+	if e.fifo {
+		out.GroupID = tm.GroupID
+		out.DeduplicationID = tm.ID
+	}
+	e.log.Warn("mega: sending a message to the dead-letter queue", "message_id", tm.ID, "reason", reason)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	err := sendOne(ctx, e.dlq, out)
+	if errors.Is(err, transport.ErrTooLarge) {
+		// No room for the reason: send the message as it came, the reason
+		// stays in the log above.
+		delete(out.Attributes, AttrDeadLetterReason)
+		err = sendOne(ctx, e.dlq, out)
+	}
+	return err
+}
+
+func sendOne(ctx context.Context, s transport.Sender, out transport.Outgoing) error {
+	res, err := s.Send(ctx, []transport.Outgoing{out})
+	if err != nil {
+		return err
+	}
+	if len(res) != 1 {
+		return fmt.Errorf("mega: queue answered %d results for 1 message", len(res))
+	}
+	return res[0].Err
+}
