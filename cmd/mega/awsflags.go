@@ -23,8 +23,11 @@ import (
 type awsFlags struct {
 	endpoint, region string
 	// creds are the credentials found by checkCredentials, shared by
-	// every client the command makes so that they are looked up once.
-	creds aws.CredentialsProvider
+	// every client the command makes so that they are looked up once;
+	// credErr says why there are none.
+	creds   aws.CredentialsProvider
+	credErr error
+	checked bool
 }
 
 func (a *awsFlags) add(fs *flag.FlagSet) {
@@ -44,28 +47,45 @@ var errNoCredentials = errors.New("no usable AWS credentials: set AWS_ACCESS_KEY
 // chain once, before any request, so that a machine without any fails at
 // once with one clear line.
 func (a *awsFlags) checkCredentials(ctx context.Context) error {
+	if !a.checked {
+		a.checked = true
+		a.creds, a.credErr = findCredentials(ctx, a.region)
+	}
+	return a.credErr
+}
+
+func findCredentials(ctx context.Context, region string) (aws.CredentialsProvider, error) {
 	ctx, cancel := context.WithTimeout(ctx, credentialsTimeout)
 	defer cancel()
 	load := []func(*config.LoadOptions) error{config.WithLogger(logging.Nop{}), config.WithClientLogMode(0)}
-	if a.region != "" {
-		load = append(load, config.WithRegion(a.region))
+	if region != "" {
+		load = append(load, config.WithRegion(region))
 	}
 	cfg, err := config.LoadDefaultConfig(ctx, load...)
 	if err != nil {
-		return fmt.Errorf("loading the AWS configuration: %w", err)
+		return nil, fmt.Errorf("loading the AWS configuration: %w", err)
 	}
 	if cfg.Credentials == nil {
-		return errNoCredentials
+		return nil, errNoCredentials
 	}
 	creds, err := cfg.Credentials.Retrieve(ctx)
 	if err != nil || !creds.HasKeys() {
 		if ctx.Err() != nil {
-			return fmt.Errorf("%w (looking them up took over %v)", errNoCredentials, credentialsTimeout)
+			return nil, fmt.Errorf("%w (looking them up took over %v)", errNoCredentials, credentialsTimeout)
 		}
-		return errNoCredentials
+		return nil, errNoCredentials
 	}
-	a.creds = cfg.Credentials
-	return nil
+	return cfg.Credentials, nil
+}
+
+// credentials returns the provider every client of the command shares:
+// the credentials found, or, when there are none, one that fails every
+// request at once with the reason (no lookup, and no warning, per request).
+func (a *awsFlags) credentials() aws.CredentialsProvider {
+	if err := a.checkCredentials(context.Background()); err != nil {
+		return aws.CredentialsProviderFunc(func(context.Context) (aws.Credentials, error) { return aws.Credentials{}, err })
+	}
+	return a.creds
 }
 
 func (a *awsFlags) sqsOptions() []sqs.Option {
@@ -76,10 +96,7 @@ func (a *awsFlags) sqsOptions() []sqs.Option {
 	if a.region != "" {
 		opts = append(opts, sqs.WithRegion(a.region))
 	}
-	if a.creds != nil {
-		opts = append(opts, sqs.WithCredentials(a.creds))
-	}
-	return opts
+	return append(opts, sqs.WithCredentials(a.credentials()))
 }
 
 func (a *awsFlags) snsOptions() []sns.Option {
@@ -90,19 +107,14 @@ func (a *awsFlags) snsOptions() []sns.Option {
 	if a.region != "" {
 		opts = append(opts, sns.WithRegion(a.region))
 	}
-	if a.creds != nil {
-		opts = append(opts, sns.WithCredentials(a.creds))
-	}
-	return opts
+	return append(opts, sns.WithCredentials(a.credentials()))
 }
 
 // dialQueue checks the credentials and that the queue exists, so that a
 // wrong URL is named as such before anything else happens.
 func (a *awsFlags) dialQueue(ctx context.Context, queueURL string) (*sqs.Queue, transport.QueueInfo, error) {
-	if a.creds == nil {
-		if err := a.checkCredentials(ctx); err != nil {
-			return nil, transport.QueueInfo{}, err
-		}
+	if err := a.checkCredentials(ctx); err != nil {
+		return nil, transport.QueueInfo{}, err
 	}
 	q, err := sqs.Dial(ctx, queueURL, a.sqsOptions()...)
 	if err != nil {
