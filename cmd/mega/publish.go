@@ -190,16 +190,9 @@ func cmdPublish(ctx context.Context, e *env, args []string) int {
 	if len(entries) == 0 {
 		return exitOK
 	}
-	// Once, before any request: without it, each request would retry the
-	// lookup and warn.
+	// The credentials were looked up once, when dest was made: without
+	// any, say so once rather than once per message.
 	if err := aws.checkCredentials(ctx); err != nil {
-		return fail(err)
-	}
-	if *queueURL != "" {
-		if dest, err = sqs.Dial(ctx, *queueURL, aws.sqsOptions()...); err != nil {
-			return fail(err)
-		}
-	} else if dest, err = sns.Dial(ctx, *topicARN, aws.snsOptions()...); err != nil {
 		return fail(err)
 	}
 
