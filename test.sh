@@ -55,7 +55,7 @@ if grep -rqs --include='*_test.go' MEGA_TEST_RIE .; then
 			MEGA_TEST_RIE=$gobin/aws-lambda-rie
 		fi
 	fi
-	export MEGA_TEST_RIE
+	export MEGA_TEST_RIE PATH=$(dirname "$MEGA_TEST_RIE"):$PATH
 	say "Lambda emulator: $MEGA_TEST_RIE"
 fi
 
