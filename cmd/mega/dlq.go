@@ -92,7 +92,8 @@ func cmdDLQ(ctx context.Context, e *env, args []string) int {
 		OnMove:   v.show,
 		WaitTime: seconds(*wait),
 	})
-	v.summary(e.stderr, "mega dlq: ", stats.Moved, "shown")
+	fmt.Fprintf(e.stderr, "mega dlq: %d messages shown", stats.Moved)
+	v.summary(e.stderr)
 	if info.FIFO {
 		fmt.Fprintln(e.stderr, fifoPeekNote)
 	}
@@ -156,10 +157,10 @@ func (v *dlqView) show(m transport.Message) {
 	fmt.Fprintf(v.e.stdout, "%s\n", line)
 }
 
-// summary prints the count of messages by class of reason.
-func (v *dlqView) summary(w io.Writer, prefix string, n int, verb string) {
-	fmt.Fprintf(w, "%s%d messages %s", prefix, n, verb)
-	if n == 0 {
+// summary ends the line the caller began with the count of messages by
+// class of reason, one class a line.
+func (v *dlqView) summary(w io.Writer) {
+	if len(v.reasons) == 0 {
 		fmt.Fprintln(w)
 		return
 	}

@@ -132,8 +132,8 @@ func cmdRedrive(ctx context.Context, e *env, args []string) int {
 	if stats.NotDeleted > 0 {
 		fmt.Fprintf(e.stderr, ", %d sent but not deleted: in both queues", stats.NotDeleted)
 	}
-	fmt.Fprintln(e.stderr, ")")
-	v.summary(e.stderr, "mega redrive: ", stats.Moved, verb)
+	fmt.Fprint(e.stderr, ")")
+	v.summary(e.stderr)
 	if dlqInfo.FIFO && (*dryRun || stats.Skipped > 0 || *maxN > 0) {
 		fmt.Fprintln(e.stderr, fifoPeekNote)
 	}
