@@ -22,7 +22,8 @@
 // on its own where messages come some other way (the Lambda adapter).
 //
 // A [Publisher] sends events and data payloads to a queue or a topic, one
-// at a time or in batches.
+// at a time or in batches. [Redrive] moves messages out of a dead-letter
+// queue, back to their queue once the cause is fixed, without losing any.
 //
 // Queues and topics come from the transports: transport/memory, in
 // process, for tests and demos, and transport/sqs and transport/sns on

@@ -3,7 +3,8 @@
 //
 // A [Queue] sends, receives, deletes and changes the visibility of
 // messages in batches of at most [MaxBatch]. Optional capabilities
-// ([Describer], [DeadLetterFinder]) are found by type assertion, in the
+// ([Describer], [DeadLetterFinder], [DeadLetterSourceLister]) are found by
+// type assertion, in the
 // manner of database/sql/driver.
 //
 // The rule book ([CheckSend], [CheckPublish], [CheckReceive],
