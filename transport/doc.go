@@ -4,8 +4,7 @@
 // A [Queue] sends, receives, deletes and changes the visibility of
 // messages in batches of at most [MaxBatch]. Optional capabilities
 // ([Describer], [DeadLetterFinder], [DeadLetterSourceLister]) are found by
-// type assertion, in the
-// manner of database/sql/driver.
+// type assertion, in the manner of database/sql/driver.
 //
 // The rule book ([CheckSend], [CheckPublish], [CheckReceive],
 // [CheckBatchSize], ...) holds the rules SQS and SNS apply to requests:
