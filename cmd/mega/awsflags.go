@@ -6,6 +6,8 @@ import (
 	"flag"
 	"fmt"
 	"net/url"
+	"os"
+	"path/filepath"
 	"strings"
 	"time"
 
@@ -69,13 +71,38 @@ func findCredentials(ctx context.Context, region string) (aws.CredentialsProvide
 		return nil, errNoCredentials
 	}
 	creds, err := cfg.Credentials.Retrieve(ctx)
-	if err != nil || !creds.HasKeys() {
-		if ctx.Err() != nil {
-			return nil, fmt.Errorf("%w (looking them up took over %v)", errNoCredentials, credentialsTimeout)
-		}
+	switch {
+	case ctx.Err() != nil:
+		return nil, fmt.Errorf("%w (looking them up took over %v)", errNoCredentials, credentialsTimeout)
+	case err != nil && credentialsConfigured():
+		// Credentials are configured but do not work (an expired SSO
+		// session, a role that cannot be assumed): the cause matters.
+		return nil, fmt.Errorf("the AWS credentials configured cannot be used: %w", err)
+	case err != nil || !creds.HasKeys():
 		return nil, errNoCredentials
 	}
 	return cfg.Credentials, nil
+}
+
+// credentialsConfigured reports whether the environment or the shared
+// credentials file names credentials, as opposed to a machine with none.
+func credentialsConfigured() bool {
+	for _, k := range []string{"AWS_ACCESS_KEY_ID", "AWS_PROFILE", "AWS_WEB_IDENTITY_TOKEN_FILE",
+		"AWS_CONTAINER_CREDENTIALS_FULL_URI", "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI"} {
+		if os.Getenv(k) != "" {
+			return true
+		}
+	}
+	file := os.Getenv("AWS_SHARED_CREDENTIALS_FILE")
+	if file == "" {
+		home, err := os.UserHomeDir()
+		if err != nil {
+			return false
+		}
+		file = filepath.Join(home, ".aws", "credentials")
+	}
+	_, err := os.Stat(file)
+	return err == nil
 }
 
 // credentials returns the provider every client of the command shares:
