@@ -75,7 +75,10 @@ func (s *Server) parseAttributes(in map[string]string, base queueAttributes, fif
 			n, err = intAttribute(name, v)
 			out.cfg.Delay = s.seconds(n)
 		case "MaximumMessageSize":
-			out.cfg.MaxMessageSize, err = intAttribute(name, v)
+			// The broker reads zero as its default; SQS refuses it.
+			if out.cfg.MaxMessageSize, err = intAttribute(name, v); err == nil && out.cfg.MaxMessageSize == 0 {
+				err = badAttribute(name, v)
+			}
 		case "ReceiveMessageWaitTimeSeconds":
 			if out.meta.waitSecs, err = intAttribute(name, v); err == nil && (out.meta.waitSecs < 0 || out.meta.waitSecs > 20) {
 				err = badAttribute(name, v)

@@ -663,6 +663,20 @@ func TestQueueLifecycle(t *testing.T) {
 	if attrs.Attributes["VisibilityTimeout"] != "7" {
 		t.Errorf("VisibilityTimeout = %q after SetQueueAttributes", attrs.Attributes["VisibilityTimeout"])
 	}
+	// Attributes the broker does not act on are kept.
+	const policy = `{"Version":"2012-10-17","Statement":[]}`
+	if _, err := c.SetQueueAttributes(ctx, &sqs.SetQueueAttributesInput{QueueUrl: &a, Attributes: map[string]string{"Policy": policy, "MessageRetentionPeriod": "60"}}); err != nil {
+		t.Fatal(err)
+	}
+	attrs, _ = c.GetQueueAttributes(ctx, &sqs.GetQueueAttributesInput{QueueUrl: &a, AttributeNames: []types.QueueAttributeName{"All"}})
+	if attrs.Attributes["Policy"] != policy || attrs.Attributes["MessageRetentionPeriod"] != "60" || attrs.Attributes["VisibilityTimeout"] != "7" {
+		t.Errorf("attributes after SetQueueAttributes: %v", attrs.Attributes)
+	}
+	for _, bad := range []map[string]string{{"VisibilityTimeout": "43201"}, {"MaximumMessageSize": "0"}, {"Nope": "1"}} {
+		if _, err := c.SetQueueAttributes(ctx, &sqs.SetQueueAttributesInput{QueueUrl: &a, Attributes: bad}); err == nil {
+			t.Errorf("SetQueueAttributes(%v) succeeded", bad)
+		}
+	}
 	if _, err := c.DeleteQueue(ctx, &sqs.DeleteQueueInput{QueueUrl: &a}); err != nil {
 		t.Fatal(err)
 	}
