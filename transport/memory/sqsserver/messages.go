@@ -70,10 +70,7 @@ func sent(in *sendMessageInput, r transport.SendResult) sendMessageOutput {
 
 func (s *Server) sendMessage(ctx context.Context, _ string, body []byte) (any, *Error) {
 	var in sendMessageInput
-	if err := decode(body, &in); err != nil {
-		return nil, err
-	}
-	q, apiErr := s.queueByURL(in.QueueURL)
+	q, apiErr := s.decodeFor(body, &in)
 	if apiErr != nil {
 		return nil, apiErr
 	}
@@ -133,10 +130,7 @@ func failure(id string, e *Error) batchError {
 
 func (s *Server) sendMessageBatch(ctx context.Context, _ string, body []byte) (any, *Error) {
 	var in sendMessageBatchInput
-	if err := decode(body, &in); err != nil {
-		return nil, err
-	}
-	q, apiErr := s.queueByURL(in.QueueURL)
+	q, apiErr := s.decodeFor(body, &in)
 	if apiErr != nil {
 		return nil, apiErr
 	}
@@ -176,10 +170,7 @@ func (s *Server) sendMessageBatch(ctx context.Context, _ string, body []byte) (a
 
 func (s *Server) receiveMessage(ctx context.Context, _ string, body []byte) (any, *Error) {
 	var in receiveMessageInput
-	if err := decode(body, &in); err != nil {
-		return nil, err
-	}
-	q, apiErr := s.queueByURL(in.QueueURL)
+	q, apiErr := s.decodeFor(body, &in)
 	if apiErr != nil {
 		return nil, apiErr
 	}
@@ -313,47 +304,52 @@ func selectAttributes(attrs map[string]transport.Attribute, names []string) map[
 
 func (s *Server) deleteMessage(ctx context.Context, _ string, body []byte) (any, *Error) {
 	var in deleteMessageInput
-	if err := decode(body, &in); err != nil {
-		return nil, err
-	}
-	q, apiErr := s.queueByURL(in.QueueURL)
+	q, apiErr := s.decodeFor(body, &in)
 	if apiErr != nil {
 		return nil, apiErr
 	}
 	if in.ReceiptHandle == "" {
 		return nil, errMissing("ReceiptHandle")
 	}
-	errs, err := q.Delete(ctx, []string{in.ReceiptHandle})
+	return single(q.Delete(ctx, []string{in.ReceiptHandle}))
+}
+
+// single answers an action on one message from the broker's answer to a
+// batch of one.
+func single(errs []error, err error) (any, *Error) {
+	if err == nil {
+		err = errs[0]
+	}
 	if err != nil {
 		return nil, apiError(err)
-	}
-	if errs[0] != nil {
-		return nil, apiError(errs[0])
 	}
 	return emptyOutput{}, nil
 }
 
-func (s *Server) deleteMessageBatch(ctx context.Context, _ string, body []byte) (any, *Error) {
+// receiptBatch decodes a batch of receipt handles and finds its queue.
+func (s *Server) receiptBatch(body []byte) (*memory.Queue, []receiptEntry, *Error) {
 	var in batchReceiptsInput
-	if err := decode(body, &in); err != nil {
-		return nil, err
+	q, apiErr := s.decodeFor(body, &in)
+	if apiErr == nil {
+		apiErr = checkEntries(len(in.Entries), func(i int) string { return in.Entries[i].ID })
 	}
-	q, apiErr := s.queueByURL(in.QueueURL)
+	return q, in.Entries, apiErr
+}
+
+func (s *Server) deleteMessageBatch(ctx context.Context, _ string, body []byte) (any, *Error) {
+	q, entries, apiErr := s.receiptBatch(body)
 	if apiErr != nil {
 		return nil, apiErr
 	}
-	if apiErr := checkEntries(len(in.Entries), func(i int) string { return in.Entries[i].ID }); apiErr != nil {
-		return nil, apiErr
-	}
-	handles := make([]string, len(in.Entries))
-	for i, e := range in.Entries {
+	handles := make([]string, len(entries))
+	for i, e := range entries {
 		handles[i] = e.ReceiptHandle
 	}
 	errs, err := q.Delete(ctx, handles)
 	if err != nil {
 		return nil, apiError(err)
 	}
-	return batchAnswer(in.Entries, errs), nil
+	return batchAnswer(entries, errs), nil
 }
 
 func batchAnswer(entries []receiptEntry, errs []error) batchReceiptsOutput {
@@ -382,10 +378,7 @@ func (s *Server) visibility(v *int) (time.Duration, *Error) {
 
 func (s *Server) changeMessageVisibility(ctx context.Context, _ string, body []byte) (any, *Error) {
 	var in changeVisibilityInput
-	if err := decode(body, &in); err != nil {
-		return nil, err
-	}
-	q, apiErr := s.queueByURL(in.QueueURL)
+	q, apiErr := s.decodeFor(body, &in)
 	if apiErr != nil {
 		return nil, apiErr
 	}
@@ -396,32 +389,18 @@ func (s *Server) changeMessageVisibility(ctx context.Context, _ string, body []b
 	if apiErr != nil {
 		return nil, apiErr
 	}
-	errs, err := q.ChangeVisibility(ctx, []transport.VisibilityChange{{ReceiptHandle: in.ReceiptHandle, Timeout: d}})
-	if err != nil {
-		return nil, apiError(err)
-	}
-	if errs[0] != nil {
-		return nil, apiError(errs[0])
-	}
-	return emptyOutput{}, nil
+	return single(q.ChangeVisibility(ctx, []transport.VisibilityChange{{ReceiptHandle: in.ReceiptHandle, Timeout: d}}))
 }
 
 func (s *Server) changeMessageVisibilityBatch(ctx context.Context, _ string, body []byte) (any, *Error) {
-	var in batchReceiptsInput
-	if err := decode(body, &in); err != nil {
-		return nil, err
-	}
-	q, apiErr := s.queueByURL(in.QueueURL)
+	q, entries, apiErr := s.receiptBatch(body)
 	if apiErr != nil {
 		return nil, apiErr
 	}
-	if apiErr := checkEntries(len(in.Entries), func(i int) string { return in.Entries[i].ID }); apiErr != nil {
-		return nil, apiErr
-	}
-	errs := make([]error, len(in.Entries))
+	errs := make([]error, len(entries))
 	var changes []transport.VisibilityChange
 	var sent []int
-	for i, e := range in.Entries {
+	for i, e := range entries {
 		if e.VisibilityTimeout == nil { // optional in a batch entry: zero
 			e.VisibilityTimeout = new(int)
 		}
@@ -442,5 +421,5 @@ func (s *Server) changeMessageVisibilityBatch(ctx context.Context, _ string, bod
 			errs[i] = changed[j]
 		}
 	}
-	return batchAnswer(in.Entries, errs), nil
+	return batchAnswer(entries, errs), nil
 }

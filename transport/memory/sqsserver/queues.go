@@ -269,41 +269,38 @@ func (s *Server) getQueueURL(_ context.Context, host string, body []byte) (any, 
 	return queueURLOutput{QueueURL(host, q.Name())}, nil
 }
 
-// page returns the names after token, up to limit, and the token of the
-// next page ("" when there is none).
-func page(names []string, limit int, token string, paged bool) ([]string, string) {
+// urls returns the URLs of a page of names (sorted) at host: those
+// after token, up to maxResults (1000 when nil), and the token of the
+// next page. Only a request with MaxResults is paged.
+func urls(host string, names []string, maxResults *int, token string) ([]string, string, *Error) {
+	limit := 1000
+	if maxResults != nil {
+		if limit = *maxResults; limit < 1 || limit > 1000 {
+			return nil, "", errInvalidParameter("Value %d for parameter MaxResults is invalid. Reason: must be between 1 and 1000.", limit)
+		}
+	}
 	i, _ := slices.BinarySearch(names, token)
 	if token != "" && i < len(names) && names[i] == token {
 		i++
 	}
 	names = names[i:]
-	if len(names) <= limit {
-		return names, ""
+	next := ""
+	if len(names) > limit {
+		names = names[:limit]
+		if maxResults != nil {
+			next = names[limit-1]
+		}
 	}
-	names = names[:limit]
-	if !paged {
-		return names, ""
+	out := make([]string, len(names))
+	for i, n := range names {
+		out[i] = QueueURL(host, n)
 	}
-	return names, names[limit-1]
-}
-
-func maxResults(v *int) (int, *Error) {
-	if v == nil {
-		return 1000, nil
-	}
-	if *v < 1 || *v > 1000 {
-		return 0, errInvalidParameter("Value %d for parameter MaxResults is invalid. Reason: must be between 1 and 1000.", *v)
-	}
-	return *v, nil
+	return out, next, nil
 }
 
 func (s *Server) listQueues(_ context.Context, host string, body []byte) (any, *Error) {
 	var in listQueuesInput
 	if err := decode(body, &in); err != nil {
-		return nil, err
-	}
-	limit, err := maxResults(in.MaxResults)
-	if err != nil {
 		return nil, err
 	}
 	var names []string
@@ -312,24 +309,19 @@ func (s *Server) listQueues(_ context.Context, host string, body []byte) (any, *
 			names = append(names, q.Name())
 		}
 	}
-	names, next := page(names, limit, in.NextToken, in.MaxResults != nil)
-	out := listQueuesOutput{NextToken: next}
-	for _, n := range names {
-		out.QueueUrls = append(out.QueueUrls, QueueURL(host, n))
-	}
-	return out, nil
-}
-
-func (s *Server) listDeadLetterSourceQueues(ctx context.Context, host string, body []byte) (any, *Error) {
-	var in listDeadLetterSourceQueuesInput
-	if err := decode(body, &in); err != nil {
+	list, next, err := urls(host, names, in.MaxResults, in.NextToken)
+	if err != nil {
 		return nil, err
 	}
-	dlq, apiErr := s.queueByURL(in.QueueURL)
-	if apiErr != nil {
-		return nil, apiErr
+	if len(list) == 0 {
+		list = nil // AWS leaves QueueUrls out then
 	}
-	limit, apiErr := maxResults(in.MaxResults)
+	return listQueuesOutput{QueueUrls: list, NextToken: next}, nil
+}
+
+func (s *Server) listDeadLetterSourceQueues(_ context.Context, host string, body []byte) (any, *Error) {
+	var in listDeadLetterSourceQueuesInput
+	dlq, apiErr := s.decodeFor(body, &in)
 	if apiErr != nil {
 		return nil, apiErr
 	}
@@ -339,20 +331,16 @@ func (s *Server) listDeadLetterSourceQueues(ctx context.Context, host string, bo
 			names = append(names, q.Name())
 		}
 	}
-	names, next := page(names, limit, in.NextToken, in.MaxResults != nil)
-	out := listDeadLetterSourceQueuesOutput{QueueUrls: []string{}, NextToken: next}
-	for _, n := range names {
-		out.QueueUrls = append(out.QueueUrls, QueueURL(host, n))
+	list, next, apiErr := urls(host, names, in.MaxResults, in.NextToken)
+	if apiErr != nil {
+		return nil, apiErr
 	}
-	return out, nil
+	return listDeadLetterSourceQueuesOutput{QueueUrls: list, NextToken: next}, nil
 }
 
 func (s *Server) deleteQueue(_ context.Context, _ string, body []byte) (any, *Error) {
 	var in queueInput
-	if err := decode(body, &in); err != nil {
-		return nil, err
-	}
-	q, apiErr := s.queueByURL(in.QueueURL)
+	q, apiErr := s.decodeFor(body, &in)
 	if apiErr != nil {
 		return nil, apiErr
 	}
@@ -367,10 +355,7 @@ func (s *Server) deleteQueue(_ context.Context, _ string, body []byte) (any, *Er
 
 func (s *Server) purgeQueue(_ context.Context, _ string, body []byte) (any, *Error) {
 	var in queueInput
-	if err := decode(body, &in); err != nil {
-		return nil, err
-	}
-	q, apiErr := s.queueByURL(in.QueueURL)
+	q, apiErr := s.decodeFor(body, &in)
 	if apiErr != nil {
 		return nil, apiErr
 	}
@@ -435,10 +420,7 @@ func (s *Server) attributes(q *memory.Queue, names []string) map[string]string {
 
 func (s *Server) getQueueAttributes(_ context.Context, _ string, body []byte) (any, *Error) {
 	var in getQueueAttributesInput
-	if err := decode(body, &in); err != nil {
-		return nil, err
-	}
-	q, apiErr := s.queueByURL(in.QueueURL)
+	q, apiErr := s.decodeFor(body, &in)
 	if apiErr != nil {
 		return nil, apiErr
 	}
@@ -452,10 +434,7 @@ func (s *Server) getQueueAttributes(_ context.Context, _ string, body []byte) (a
 
 func (s *Server) setQueueAttributes(_ context.Context, _ string, body []byte) (any, *Error) {
 	var in setQueueAttributesInput
-	if err := decode(body, &in); err != nil {
-		return nil, err
-	}
-	q, apiErr := s.queueByURL(in.QueueURL)
+	q, apiErr := s.decodeFor(body, &in)
 	if apiErr != nil {
 		return nil, apiErr
 	}

@@ -2,8 +2,7 @@ package sqsserver
 
 import (
 	"context"
-	"encoding/binary"
-	"encoding/hex"
+	"crypto/rand"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -199,32 +198,22 @@ func writeJSON(w http.ResponseWriter, v any) {
 	w.Write(b)
 }
 
-// newRequestID returns a random version-4 UUID, the form of SQS request
-// ids.
-func newRequestID() string {
-	var b [16]byte
-	binary.BigEndian.PutUint64(b[:8], mrand.Uint64())
-	binary.BigEndian.PutUint64(b[8:], mrand.Uint64())
-	b[6] = b[6]&0x0f | 0x40
-	b[8] = b[8]&0x3f | 0x80
-	var out [36]byte
-	hex.Encode(out[0:8], b[0:4])
-	out[8] = '-'
-	hex.Encode(out[9:13], b[4:6])
-	out[13] = '-'
-	hex.Encode(out[14:18], b[6:8])
-	out[18] = '-'
-	hex.Encode(out[19:23], b[8:10])
-	out[23] = '-'
-	hex.Encode(out[24:], b[10:])
-	return string(out[:])
-}
+// newRequestID returns a random request id.
+func newRequestID() string { return rand.Text() }
 
 // seconds converts a count of API seconds to a duration.
 func (s *Server) seconds(n int) time.Duration { return time.Duration(n) * s.second }
 
 // toSeconds converts a duration to whole API seconds.
 func (s *Server) toSeconds(d time.Duration) int { return int(d / s.second) }
+
+// decodeFor decodes a request on one queue into in and finds the queue.
+func (s *Server) decodeFor(body []byte, in interface{ queueURL() string }) (*memory.Queue, *Error) {
+	if err := decode(body, in); err != nil {
+		return nil, err
+	}
+	return s.queueByURL(in.queueURL())
+}
 
 // queueByURL finds a queue by the last path segment of its URL, so that
 // URLs written for another host (the memory transport's, or one behind a

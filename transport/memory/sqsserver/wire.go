@@ -34,12 +34,15 @@ type getQueueURLInput struct {
 	QueueOwnerAWSAccountID string `json:"QueueOwnerAWSAccountId"`
 }
 
+// queueInput is the QueueUrl of a request on one queue.
 type queueInput struct {
 	QueueURL string `json:"QueueUrl"`
 }
 
+func (in *queueInput) queueURL() string { return in.QueueURL }
+
 type getQueueAttributesInput struct {
-	QueueURL       string   `json:"QueueUrl"`
+	queueInput
 	AttributeNames []string `json:"AttributeNames"`
 }
 
@@ -48,7 +51,7 @@ type attributesOutput struct {
 }
 
 type setQueueAttributesInput struct {
-	QueueURL   string            `json:"QueueUrl"`
+	queueInput
 	Attributes map[string]string `json:"Attributes"`
 }
 
@@ -64,7 +67,7 @@ type listQueuesOutput struct {
 }
 
 type listDeadLetterSourceQueuesInput struct {
-	QueueURL   string `json:"QueueUrl"`
+	queueInput
 	MaxResults *int   `json:"MaxResults"`
 	NextToken  string `json:"NextToken"`
 }
@@ -77,7 +80,7 @@ type listDeadLetterSourceQueuesOutput struct {
 }
 
 type sendMessageInput struct {
-	QueueURL                string                    `json:"QueueUrl"`
+	queueInput
 	MessageBody             *string                   `json:"MessageBody"`
 	DelaySeconds            *int                      `json:"DelaySeconds"`
 	MessageAttributes       map[string]attributeValue `json:"MessageAttributes"`
@@ -100,8 +103,8 @@ type sendMessageBatchEntry struct {
 }
 
 type sendMessageBatchInput struct {
-	QueueURL string                  `json:"QueueUrl"`
-	Entries  []sendMessageBatchEntry `json:"Entries"`
+	queueInput
+	Entries []sendMessageBatchEntry `json:"Entries"`
 }
 
 type sendMessageBatchResult struct {
@@ -122,7 +125,7 @@ type sendMessageBatchOutput struct {
 }
 
 type receiveMessageInput struct {
-	QueueURL                    string   `json:"QueueUrl"`
+	queueInput
 	AttributeNames              []string `json:"AttributeNames"`
 	MessageSystemAttributeNames []string `json:"MessageSystemAttributeNames"`
 	MessageAttributeNames       []string `json:"MessageAttributeNames"`
@@ -146,7 +149,7 @@ type receiveMessageOutput struct {
 }
 
 type deleteMessageInput struct {
-	QueueURL      string `json:"QueueUrl"`
+	queueInput
 	ReceiptHandle string `json:"ReceiptHandle"`
 }
 
@@ -157,8 +160,8 @@ type receiptEntry struct {
 }
 
 type batchReceiptsInput struct {
-	QueueURL string         `json:"QueueUrl"`
-	Entries  []receiptEntry `json:"Entries"`
+	queueInput
+	Entries []receiptEntry `json:"Entries"`
 }
 
 type batchID struct {
@@ -171,7 +174,7 @@ type batchReceiptsOutput struct {
 }
 
 type changeVisibilityInput struct {
-	QueueURL          string `json:"QueueUrl"`
+	queueInput
 	ReceiptHandle     string `json:"ReceiptHandle"`
 	VisibilityTimeout *int   `json:"VisibilityTimeout"`
 }
