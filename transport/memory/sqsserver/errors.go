@@ -13,7 +13,7 @@ import (
 
 // Error is an error answer of the SQS API. The server answers with one
 // when a request fails; a handler in front of a [Server] (one injecting
-// faults, say) writes its own with [WriteError].
+// faults, say) writes its own with [WriteError]. It is plain data.
 type Error struct {
 	// Code is the error shape of the SQS model, such as
 	// "QueueDoesNotExist", "RequestThrottled" or "InvalidParameterValue".
