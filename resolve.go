@@ -193,6 +193,11 @@ func (r *Resolver) ResolveBody(ctx context.Context, body string) (string, *Offlo
 // still be redelivered) and never for a message that was dead-lettered
 // (its copy points at the object). With [WithKeepPayloads], or a nil
 // ref, it does nothing.
+//
+// Whoever can send to the queue can point at any object of a trusted
+// bucket, and so have it deleted once the message is processed: keep the
+// bucket for payloads only, or keep the objects and let a lifecycle rule
+// expire them.
 func (r *Resolver) Delete(ctx context.Context, ref *Offloaded) error {
 	if ref == nil || r.keep {
 		return nil
