@@ -3,6 +3,7 @@ package s3store_test
 import (
 	"context"
 	"errors"
+	"io"
 	"strings"
 	"testing"
 
@@ -38,6 +39,7 @@ func TestStore(t *testing.T) {
 	}{
 		{"plain", nil},
 		{"SSE-S3", []s3store.Option{s3store.WithSSES3()}},
+		{"SSE-KMS", []s3store.Option{s3store.WithSSEKMS("")}},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			store, client := s3test.Store(t, tt.opts...)
@@ -62,10 +64,10 @@ func TestStore(t *testing.T) {
 			if err := store.Put(ctx, bucket+"-none", "k", "x"); !errors.Is(err, offload.ErrNotFound) {
 				t.Fatalf("Put into a missing bucket: %v, want ErrNotFound", err)
 			}
-			if tt.name == "SSE-S3" {
+			if want := map[string]string{"SSE-S3": "AES256", "SSE-KMS": "aws:kms"}[tt.name]; want != "" {
 				head, err := client.HeadObject(ctx, &awss3.HeadObjectInput{Bucket: aws.String(bucket), Key: aws.String("mega/big")})
-				if err != nil || head.ServerSideEncryption != "AES256" {
-					t.Errorf("HeadObject: encryption %q, %v; want AES256", head.ServerSideEncryption, err)
+				if err != nil || string(head.ServerSideEncryption) != want {
+					t.Errorf("HeadObject: encryption %q, %v; want %s", head.ServerSideEncryption, err, want)
 				}
 			}
 			if err := store.Delete(ctx, bucket, "mega/big"); err != nil {
@@ -89,5 +91,35 @@ func TestDialReachesEndpoint(t *testing.T) {
 	}
 	if err := store.Put(context.Background(), bucket, "k", "v"); err != nil {
 		t.Fatalf("Put through a dialled client (path style): %v", err)
+	}
+}
+
+// fakeAPI answers GetObject with a declared length and a body that fails
+// the test when read.
+type fakeAPI struct {
+	s3store.API
+	t      *testing.T
+	length int64
+}
+
+type unreadable struct{ t *testing.T }
+
+func (u unreadable) Read([]byte) (int, error) {
+	u.t.Error("the body was read")
+	return 0, io.EOF
+}
+func (unreadable) Close() error { return nil }
+
+func (f fakeAPI) GetObject(context.Context, *awss3.GetObjectInput, ...func(*awss3.Options)) (*awss3.GetObjectOutput, error) {
+	return &awss3.GetObjectOutput{ContentLength: aws.Int64(f.length), Body: unreadable{f.t}}, nil
+}
+
+func TestGetRefusesBeforeReading(t *testing.T) {
+	store, err := s3store.New(fakeAPI{t: t, length: 3 << 30})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := store.Get(context.Background(), "b", "k", 64<<20); !errors.Is(err, offload.ErrTooLarge) {
+		t.Fatalf("Get of a 3 GiB object: %v, want ErrTooLarge", err)
 	}
 }
