@@ -50,6 +50,12 @@ Credentials and region come from the standard AWS configuration chain
 (environment, shared files, SSO, roles); --endpoint sends the requests to
 an SQS/SNS-compatible server such as LocalStack or moto instead of AWS.
 
+With --s3-bucket, a message too large for the queue (its
+MaximumMessageSize, 1 MiB) or the topic (256 KiB), or every message with
+--s3-always, has its body put into that S3 bucket and is sent as a
+pointer with the ExtendedPayloadSize attribute, the form of the AWS SQS
+and SNS Extended Client libraries. --endpoint applies to S3 too.
+
 Exit status: 0 if every message was sent, 1 if one was not, 2 for bad
 usage or invalid input.
 
@@ -98,13 +104,15 @@ type publishInput struct {
 }
 
 func cmdPublish(ctx context.Context, e *env, args []string) int {
-	fs := newFlags(e, "publish", "--queue-url URL | --topic-arn ARN [--bson] [--endpoint URL] [--region R] [--group-id G] [FILE...|-]", publishHelp)
+	fs := newFlags(e, "publish", "--queue-url URL | --topic-arn ARN [--bson] [--endpoint URL] [--region R] [--group-id G] [--s3-bucket B [--s3-always]] [FILE...|-]", publishHelp)
 	queueURL := fs.String("queue-url", "", "the `URL` of the SQS queue to publish to")
 	topicARN := fs.String("topic-arn", "", "the `ARN` of the SNS topic to publish to")
 	useBSON := fs.Bool("bson", false, "encode the documents as BSON (base64) instead of JSON")
 	groupID := fs.String("group-id", "", "message group id (required for FIFO queues and topics)")
 	var aws awsFlags
 	aws.add(fs)
+	var s3 publishS3
+	s3.add(fs)
 	names, code, ok := parse(e, fs, args)
 	if !ok {
 		return code
@@ -149,7 +157,7 @@ func cmdPublish(ctx context.Context, e *env, args []string) int {
 	if *useBSON {
 		enc = protocol.BSON
 	}
-	entries, err := publishEntries(inputs, enc, limit, *groupID, fifo)
+	entries, err := publishEntries(inputs, enc, s3.bodyLimit(limit), *groupID, fifo)
 	if err != nil {
 		return fail(err)
 	}
@@ -158,7 +166,11 @@ func cmdPublish(ctx context.Context, e *env, args []string) int {
 	}
 
 	logger := slog.New(slog.NewTextHandler(e.stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
-	p, err := mega.NewPublisher(dest, mega.WithEncoding(enc), mega.WithMaxMessageSize(limit), mega.WithPublisherLogger(logger))
+	s3opts, err := s3.options(ctx, &aws)
+	if err != nil {
+		return fail(err)
+	}
+	p, err := mega.NewPublisher(dest, append([]mega.PublisherOption{mega.WithEncoding(enc), mega.WithMaxMessageSize(limit), mega.WithPublisherLogger(logger)}, s3opts...)...)
 	if err != nil {
 		return fail(err)
 	}
