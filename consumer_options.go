@@ -30,6 +30,7 @@ type config struct {
 	trustAnyTopic bool
 	verifySNS     func(*protocol.SNS) error
 	discardPoison bool
+	resolver      *Resolver
 	clock         Clock
 	logger        *slog.Logger
 }
@@ -279,6 +280,25 @@ func WithSNSVerification(verify func(*protocol.SNS) error) Option {
 func WithDiscardPoison() Option {
 	return func(c *config) error {
 		c.discardPoison = true
+		return nil
+	}
+}
+
+// WithPayloadResolver reads back the bodies of messages that point into a
+// payload store (large payloads offloaded to S3 by [WithLargePayloads] or
+// by the AWS SQS and SNS Extended Client libraries) before decoding them:
+// subscribers and patterns see the real payload, and [Message.Offloaded]
+// says where it was. A pointer the resolver refuses (an untrusted bucket,
+// a missing object, a size that differs) makes the message poison, dead-
+// lettered with the reason; a store that cannot be read now makes it a
+// retry. The object is deleted once the message was deleted from the
+// queue, never before, and kept when the message is dead-lettered.
+func WithPayloadResolver(r *Resolver) Option {
+	return func(c *config) error {
+		if r == nil {
+			return invalid("nil payload resolver")
+		}
+		c.resolver = r
 		return nil
 	}
 }

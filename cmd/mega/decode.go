@@ -37,12 +37,23 @@ it reads no queue policy, says "sns_trusted": false; 'mega tail' reads the
 policy of the queue it reads. With --sns-topic-arn, decode does what such
 a consumer does: envelopes of the topics given are unwrapped, with
 "sns_trusted": true, and the others are data payloads.
+
+With --s3-bucket (repeatable), a body that is a large-payload pointer of
+the AWS extended clients (or an SNS envelope carrying one) is resolved
+from S3 first, reading only from the buckets named, and the output has
+"offloaded": {"bucket": ..., "key": ..., "size": ...}. A pointer that
+cannot be resolved exits with status 3. --endpoint sends the S3 requests
+to an S3-compatible server.
 `
 
 func cmdDecode(ctx context.Context, e *env, args []string) int {
-	fs := newFlags(e, "decode", "[--sns-topic-arn ARN]... [FILE|-]", decodeHelp)
+	fs := newFlags(e, "decode", "[--sns-topic-arn ARN]... [--s3-bucket B]... [--endpoint URL] [FILE|-]", decodeHelp)
 	var topics stringList
 	fs.Var(&topics, "sns-topic-arn", "trust this SNS topic (repeatable): unwrap only its envelopes; others are data")
+	var buckets stringList
+	fs.Var(&buckets, "s3-bucket", "resolve large-payload pointers into this S3 `bucket` (repeatable)")
+	var aws awsFlags
+	aws.add(fs)
 	pos, code, ok := parse(e, fs, args)
 	if !ok {
 		return code
@@ -60,9 +71,16 @@ func cmdDecode(ctx context.Context, e *env, args []string) int {
 		fmt.Fprintf(e.stderr, "mega decode: %v\n", err)
 		return exitFailure
 	}
+	body, ref, code := resolveBody(ctx, e, &aws, buckets, body)
+	if code != exitOK {
+		return code
+	}
 	d := protocol.Decoder{TopicARNs: topics}
 	m, decodeErr := d.Decode(string(body))
 	out, err := inspectJSON(m, topics)
+	if err == nil && ref != nil {
+		out, err = appendField(out, "offloaded", map[string]any{"bucket": ref.Bucket, "key": ref.Key, "size": ref.Size, "sns": ref.SNS})
+	}
 	if err == nil && decodeErr != nil {
 		// {"kind": "invalid", "sns": … when it came in an envelope, "error": …}
 		out, err = appendField(out, "error", decodeErr.Error())

@@ -65,6 +65,12 @@ Credentials and region come from the standard AWS configuration chain
 (environment, shared files, SSO, roles); --endpoint sends the requests to
 an SQS/SNS-compatible server such as LocalStack or moto instead of AWS.
 
+With --s3-bucket, a message too large for the queue (its
+MaximumMessageSize, 1 MiB) or the topic (256 KiB), or every message with
+--s3-always, has its body put into that S3 bucket and is sent as a
+pointer with the ExtendedPayloadSize attribute, the form of the AWS SQS
+and SNS Extended Client libraries. --endpoint applies to S3 too.
+
 Exit status: 0 if every message was sent, 1 if one was not, 2 for bad
 usage or invalid input.
 
@@ -102,7 +108,7 @@ type publishSettings struct {
 }
 
 func cmdPublish(ctx context.Context, e *env, args []string) int {
-	fs := newFlags(e, "publish", "--queue-url URL | --topic-arn ARN [--bson | --text | --binary] [--attr NAME[:TYPE]=VALUE]... [--group-id G] [--dedup-id D] [--delay SECONDS] [--endpoint URL] [--region R] [FILE...|-]", publishHelp)
+	fs := newFlags(e, "publish", "--queue-url URL | --topic-arn ARN [--bson | --text | --binary] [--attr NAME[:TYPE]=VALUE]... [--group-id G] [--dedup-id D] [--delay SECONDS] [--s3-bucket B [--s3-always]] [--endpoint URL] [--region R] [FILE...|-]", publishHelp)
 	queueURL := fs.String("queue-url", "", "the `URL` of the SQS queue to publish to")
 	topicARN := fs.String("topic-arn", "", "the `ARN` of the SNS topic to publish to")
 	useBSON := fs.Bool("bson", false, "encode the documents as BSON (base64) instead of JSON")
@@ -115,6 +121,8 @@ func cmdPublish(ctx context.Context, e *env, args []string) int {
 	delay := fs.Float64("delay", 0, "postpone delivery by this many `seconds` (standard queues; at most 900)")
 	var aws awsFlags
 	aws.add(fs)
+	var s3 publishS3
+	s3.add(fs)
 	names, code, ok := parse(e, fs, args)
 	if !ok {
 		return code
@@ -183,7 +191,11 @@ func cmdPublish(ctx context.Context, e *env, args []string) int {
 	if *dedupID != "" && len(inputs) > 1 {
 		return fail(fmt.Errorf("--dedup-id names one message, and there are %d: leave it out to deduplicate each by its body", len(inputs)))
 	}
-	entries, err := publishEntries(inputs, set)
+	// With --s3-bucket, large bodies go through S3: the body limit is
+	// then the publisher's, not the destination's.
+	bodies := set
+	bodies.limit = s3.bodyLimit(set.limit)
+	entries, err := publishEntries(inputs, bodies)
 	if err != nil {
 		return fail(err)
 	}
@@ -197,7 +209,11 @@ func cmdPublish(ctx context.Context, e *env, args []string) int {
 	}
 
 	logger := slog.New(slog.NewTextHandler(e.stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
-	p, err := mega.NewPublisher(dest, mega.WithEncoding(set.enc), mega.WithMaxMessageSize(set.limit), mega.WithPublisherLogger(logger))
+	s3opts, err := s3.options(ctx, &aws)
+	if err != nil {
+		return fail(err)
+	}
+	p, err := mega.NewPublisher(dest, append([]mega.PublisherOption{mega.WithEncoding(set.enc), mega.WithMaxMessageSize(set.limit), mega.WithPublisherLogger(logger)}, s3opts...)...)
 	if err != nil {
 		return fail(err)
 	}

@@ -247,3 +247,13 @@ func TestPublishUsage(t *testing.T) {
 		})
 	}
 }
+
+func TestPublishS3FlagsNeedABucket(t *testing.T) {
+	isolateAWS(t)
+	for _, flag := range []string{"--s3-always", "--s3-key-prefix=x/"} {
+		code, _, errs := runCLI(t, `{"a": 1}`, "publish", "--queue-url", "http://127.0.0.1:1/000000000000/q", flag, "-")
+		if code != exitUsage || !strings.Contains(errs, "need --s3-bucket") {
+			t.Errorf("%s without --s3-bucket: exit %d, stderr %s", flag, code, errs)
+		}
+	}
+}

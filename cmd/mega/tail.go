@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	mega "github.com/sqs-mega/sqs-mega-go"
 	"github.com/sqs-mega/sqs-mega-go/internal/lease"
 	"github.com/sqs-mega/sqs-mega-go/match"
 	"github.com/sqs-mega/sqs-mega-go/protocol"
@@ -56,6 +57,12 @@ for --wait seconds, or on Ctrl-C.
 Credentials and region come from the standard AWS configuration chain;
 --endpoint sends the requests to an SQS-compatible server instead of AWS.
 
+With --s3-bucket (repeatable), a message whose body points into a payload
+store (large payloads offloaded to S3 by 'mega publish --s3-bucket' or by the
+AWS SQS Extended Client libraries) prints with the payload read back from
+one of those buckets; a pointer to another bucket, a missing object or a
+size that differs prints as an error and is never deleted.
+
 Exit status: 0 when done, 1 if talking to the queue failed, 2 for bad usage
 or an invalid pattern.
 
@@ -74,12 +81,14 @@ const (
 )
 
 func cmdTail(ctx context.Context, e *env, args []string) int {
-	fs := newFlags(e, "tail", "--queue-url URL [--endpoint URL] [--region R] [-p PATTERN] [--delete] [--max N] [--wait SECONDS] [--sns-topic-arn ARN]...", tailHelp)
+	fs := newFlags(e, "tail", "--queue-url URL [--endpoint URL] [--region R] [-p PATTERN] [--delete] [--max N] [--wait SECONDS] [--sns-topic-arn ARN]... [--s3-bucket B]...", tailHelp)
 	queueURL := fs.String("queue-url", "", "the `URL` of the SQS queue to read (required)")
 	pattern := fs.String("p", "", "print only the messages this pattern matches: JSON text, or @FILE")
 	del := fs.Bool("delete", false, "delete the messages printed")
 	maxN := fs.Int("max", 0, "stop after printing `N` messages (0: no limit)")
 	wait := fs.Float64("wait", 5, "stop when no new message arrives for this many `seconds`")
+	var buckets stringList
+	fs.Var(&buckets, "s3-bucket", "read large-payload pointers back from this S3 `bucket` (repeatable); pointers elsewhere print as errors")
 	var topics stringList
 	fs.Var(&topics, "sns-topic-arn", "trust this SNS topic (repeatable): unwrap only its envelopes; others are data (default: the topics the queue's policy allows; every envelope unwrapped)")
 	var aws awsFlags
@@ -125,6 +134,9 @@ func cmdTail(ctx context.Context, e *env, args []string) int {
 		return usage("%v", err)
 	}
 	t.queue = q
+	if t.resolver, err = aws.resolver(ctx, buckets); err != nil {
+		return usage("%v", err)
+	}
 	if len(topics) == 0 {
 		t.trusted = policyTopics(ctx, e, q)
 	}
@@ -217,6 +229,9 @@ type tailer struct {
 	// are extended; 0 means tailVisibility.
 	visibility time.Duration
 
+	// resolver reads large payloads back, when buckets are given.
+	resolver *mega.Resolver
+
 	printed int
 	// lease holds what tail received and did not delete, keyed by message
 	// id: it keeps them invisible until tail stops, so that tail sees each
@@ -285,7 +300,27 @@ func (t *tailer) run(ctx context.Context) (status int) {
 func (t *tailer) take(ctx context.Context, msgs []*lease.Msg) error {
 	for _, h := range msgs {
 		m := h.Message
-		dm, derr := t.dec.Decode(m.Body)
+		body := m.Body
+		if t.resolver != nil {
+			var err error
+			if body, _, err = t.resolver.Resolve(ctx, m); err != nil {
+				if t.filter != nil {
+					continue // no pattern matches what cannot be read
+				}
+				// Printed as an invalid message would be: the pointer is
+				// left in the queue, as any message tail does not delete.
+				line, lerr := tailLine(m.ID, protocol.Message{Payload: protocol.Payload{Kind: protocol.KindInvalid}}, err, t.trusted)
+				if lerr != nil {
+					return lerr
+				}
+				if werr := t.write(append(line, '\n')); werr != nil {
+					return fmt.Errorf("writing the line of message %s: %w", m.ID, werr)
+				}
+				t.printed++
+				continue
+			}
+		}
+		dm, derr := t.dec.Decode(body)
 		if ctx.Err() != nil || (t.max > 0 && t.printed >= t.max) || !t.filter.match(dm, derr) {
 			continue // held until tail stops
 		}

@@ -9,6 +9,9 @@ import (
 	"testing"
 	"time"
 
+	mega "github.com/sqs-mega/sqs-mega-go"
+	"github.com/sqs-mega/sqs-mega-go/offload"
+	"github.com/sqs-mega/sqs-mega-go/protocol"
 	"github.com/sqs-mega/sqs-mega-go/transport"
 	"github.com/sqs-mega/sqs-mega-go/transport/memory"
 )
@@ -73,5 +76,50 @@ func TestTailDeletesOnlyWhatItWrote(t *testing.T) {
 				t.Errorf("queue %+v (%d messages) after %d lines written; want %d visible", st, q.Len(), want, 5-want)
 			}
 		})
+	}
+}
+
+// With buckets given, tail prints the payload a pointer leads to, and a
+// pointer into another bucket as an error, deleting only the first.
+func TestTailResolvesLargePayloads(t *testing.T) {
+	b := memory.New()
+	defer b.Close()
+	q, err := b.CreateQueue("tail-large", memory.QueueConfig{VisibilityTimeout: time.Hour})
+	if err != nil {
+		t.Fatal(err)
+	}
+	store := offload.NewMemory("payloads", "elsewhere")
+	p, err := mega.NewPublisher(q, mega.WithLargePayloads(mega.LargePayloads{Store: store, Bucket: "payloads", Always: true}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := p.Publish(context.Background(), mega.Entry{Payload: protocol.NewData(map[string]any{"big": "payload"})}); err != nil {
+		t.Fatal(err)
+	}
+	if err := store.Put(context.Background(), "elsewhere", "k", `{"x":1}`); err != nil {
+		t.Fatal(err)
+	}
+	forged := []transport.Outgoing{{
+		Body:       `["software.amazon.payloadoffloading.PayloadS3Pointer",{"s3BucketName":"elsewhere","s3Key":"k"}]`,
+		Attributes: map[string]transport.Attribute{offload.SizeAttribute: {DataType: "Number", StringValue: "7"}},
+	}}
+	if res, err := q.Send(context.Background(), forged); err != nil || res[0].Err != nil {
+		t.Fatal(err, res)
+	}
+	resolver, err := mega.NewResolver(store, mega.WithTrustedBuckets("payloads"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	stdout, stderr := &syncBuffer{}, &syncBuffer{}
+	tl := &tailer{e: &env{stdout: stdout, stderr: stderr}, queue: q, delete: true, wait: time.Second, resolver: resolver}
+	if c := tl.run(context.Background()); c != exitOK {
+		t.Fatalf("exit %d, stderr %s", c, stderr)
+	}
+	out := stdout.String()
+	if !strings.Contains(out, `"big":"payload"`) || !strings.Contains(out, "not trusted") {
+		t.Errorf("tail printed:\n%s\nwant the resolved payload and the refused pointer", out)
+	}
+	if q.Len() != 1 {
+		t.Errorf("queue holds %d messages; want only the refused pointer left", q.Len())
 	}
 }

@@ -19,7 +19,7 @@ func (q *Queue) DeadLetterSources(ctx context.Context) ([]transport.Queue, error
 	}
 	var out []transport.Queue
 	for _, src := range q.broker.Queues() {
-		if r := src.cfg.Redrive; r != nil && q.broker.resolveARN(r.DeadLetterQueue) == q.arn {
+		if r := src.conf.Load().cfg.Redrive; r != nil && q.broker.resolveARN(r.DeadLetterQueue) == q.arn {
 			out = append(out, src)
 		}
 	}
