@@ -107,7 +107,9 @@ type RedriveStats struct {
 //
 // On a FIFO queue the later messages of a group stay out of reach while
 // Redrive holds an earlier one it skipped (Filter, Max): they are not
-// moved in that run.
+// moved in that run. Within a batch, a message whose send fails stays
+// behind while the later messages of its group move: a group keeps its
+// order unless a send fails.
 //
 // The returned error joins the errors met (receives, failed sends and
 // deletes), and ctx.Err() when ctx was cancelled; the stats count the
