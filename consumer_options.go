@@ -30,6 +30,7 @@ type config struct {
 	trustAnyTopic bool
 	verifySNS     func(*protocol.SNS) error
 	discardPoison bool
+	resolver      *Resolver
 	clock         Clock
 	logger        *slog.Logger
 }
@@ -48,7 +49,7 @@ type Clock interface {
 
 func defaults() config {
 	return config{
-		pollers:       10,
+		pollers:       32,
 		concurrency:   10,
 		waitTime:      transport.MaxWaitTime,
 		backoffBase:   time.Second,
@@ -60,20 +61,12 @@ func defaults() config {
 	}
 }
 
-// inFlight is the bound on messages held, with its default.
-func (c *config) inFlight() int {
-	if c.maxInFlight > 0 {
-		return c.maxInFlight
-	}
-	return max(100, c.concurrency+transport.MaxBatch)
-}
-
 func invalid(format string, args ...any) error {
 	return fmt.Errorf("%w: "+format, append([]any{ErrInvalidOption}, args...)...)
 }
 
 // WithPollers sets how many goroutines may receive from the queue at once
-// (default 10). Each asks for up to 10 messages per long poll. A consumer
+// (default 32). Each asks for up to 10 messages per long poll. A consumer
 // starts with one; it adds one while receives come back full and there is
 // room in flight, and retires one when a receive comes back empty, so an
 // idle queue costs a single long poll at a time and a busy one is not held
@@ -100,12 +93,17 @@ func WithConcurrency(n int) Option {
 	}
 }
 
-// WithMaxInFlight bounds the messages held at once: received and not yet
-// settled, whether handled or waiting for a handler (default 100, or the
-// concurrency plus 10 when that is more). Pollers stop receiving while it
-// is reached. Messages waiting for a handler stay invisible to other
-// consumers (the heartbeat sees to it): lower the bound when handlers are
-// slow and several consumers share the queue.
+// WithMaxInFlight fixes the bound on the messages held at once: received
+// (or asked for) and not yet settled, whether handled or waiting for a
+// handler. Pollers stop receiving while it is reached.
+//
+// By default the bound adapts (Little's law): it starts at 100 and follows
+// twice the settle rate times the round trip of a receive, plus the
+// concurrency and a batch, up to 1,000 messages. Fast handlers on a slow
+// network thus get a full pipe, slow handlers a short wait. Messages
+// waiting for a handler stay invisible to other consumers (the heartbeat
+// sees to it); one whose receipt expired while it waited is dropped, not
+// handled, since the queue may have handed it to someone else.
 func WithMaxInFlight(n int) Option {
 	return func(c *config) error {
 		if n < 1 {
@@ -282,6 +280,25 @@ func WithSNSVerification(verify func(*protocol.SNS) error) Option {
 func WithDiscardPoison() Option {
 	return func(c *config) error {
 		c.discardPoison = true
+		return nil
+	}
+}
+
+// WithPayloadResolver reads back the bodies of messages that point into a
+// payload store (large payloads offloaded to S3 by [WithLargePayloads] or
+// by the AWS SQS and SNS Extended Client libraries) before decoding them:
+// subscribers and patterns see the real payload, and [Message.Offloaded]
+// says where it was. A pointer the resolver refuses (an untrusted bucket,
+// a missing object, a size that differs) makes the message poison, dead-
+// lettered with the reason; a store that cannot be read now makes it a
+// retry. The object is deleted once the message was deleted from the
+// queue, never before, and kept when the message is dead-lettered.
+func WithPayloadResolver(r *Resolver) Option {
+	return func(c *config) error {
+		if r == nil {
+			return invalid("nil payload resolver")
+		}
+		c.resolver = r
 		return nil
 	}
 }

@@ -15,10 +15,10 @@ func (e *engine) worker() {
 				for _, rest := range job[i+1:] {
 					rest.Release()
 				}
-				e.freeSlots(len(job) - i)
+				e.window.release(len(job)-i, true)
 				break
 			}
-			e.freeSlots(1)
+			e.window.release(1, true)
 		}
 	}
 }

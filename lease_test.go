@@ -2,6 +2,7 @@ package mega_test
 
 import (
 	"context"
+	"errors"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -231,4 +232,82 @@ func TestAHeldMessageWhoseReceiptExpiredIsDropped(t *testing.T) {
 	if seen["second"] != 1 || c.Stats().Expired != 1 {
 		t.Errorf("second handled %d times, %d expired: the expired hold must be dropped, then handled once when it comes back", seen["second"], c.Stats().Expired)
 	}
+}
+
+func TestStopDropsNowDrainFinishesAndRunAgain(t *testing.T) {
+	for _, how := range []string{"stop", "drain"} {
+		t.Run(how, func(t *testing.T) {
+			f := newTimedFixture(t, how, memory.QueueConfig{VisibilityTimeout: time.Hour})
+			f.publish(seedEvent("1"))
+			g := newGate()
+			var cancelled atomic.Int32
+			c, err := mega.NewConsumer(f.queue, mega.WithLogger(quiet), mega.WithClock(f.clock), mega.WithWaitTime(100*time.Millisecond))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := c.Subscribe(mega.Subscriber{Event: match.Event{}, Process: func(ctx context.Context, m *mega.Message) error {
+				err := g.process(ctx, m)
+				if err != nil {
+					cancelled.Add(1)
+				}
+				return err
+			}}); err != nil {
+				t.Fatal(err)
+			}
+			done := make(chan error, 1)
+			go func() { done <- c.Run(context.Background()) }()
+			eventually(t, "the handler runs", func() bool { return g.running.Load() == 1 })
+			if how == "stop" {
+				c.Stop() // the handler's context ends at once, the message goes back
+			} else {
+				c.Drain() // the handler may finish within the grace period
+				close(g.open)
+			}
+			select {
+			case err := <-done:
+				if err != nil {
+					t.Fatal(err)
+				}
+			case <-time.After(10 * time.Second):
+				t.Fatal("Run did not return")
+			}
+			switch how {
+			case "stop":
+				if cancelled.Load() != 1 || c.Stats().Released != 1 || f.queue.Stats().Visible != 1 {
+					t.Fatalf("after Stop: %d cancelled, stats %+v, queue %+v; want the handler cancelled and its message visible at once",
+						cancelled.Load(), c.Stats(), f.queue.Stats())
+				}
+			case "drain":
+				if cancelled.Load() != 0 || c.Stats().Processed != 1 || !f.empty() {
+					t.Fatalf("after Drain: %d cancelled, stats %+v; want the handler finished and its message deleted", cancelled.Load(), c.Stats())
+				}
+			}
+			// Run again, on the same consumer.
+			if how == "stop" {
+				close(g.open)
+			} else {
+				f.publish(seedEvent("2"))
+			}
+			ctx, cancel := context.WithCancel(context.Background())
+			go func() { done <- c.Run(ctx) }()
+			f.advanceUntil("the second run processes the message", func() bool { return f.empty() })
+			cancel()
+			if err := <-done; err != nil {
+				t.Fatal(err)
+			}
+		})
+	}
+}
+
+func TestRunTwiceAtOnceIsRefused(t *testing.T) {
+	f := newTimedFixture(t, "twice", memory.QueueConfig{})
+	g := newGate()
+	f.publish(seedEvent("1"))
+	c, stop := f.run([]mega.Subscriber{{Event: match.Event{}, Process: g.process}})
+	eventually(t, "the handler runs", func() bool { return g.running.Load() == 1 })
+	if err := c.Run(context.Background()); !errors.Is(err, mega.ErrRunning) {
+		t.Errorf("a second Run while the first runs: %v, want ErrRunning", err)
+	}
+	close(g.open)
+	stop()
 }

@@ -18,8 +18,12 @@ type Message struct {
 
 	// ID is the queue's message id (the SNS message id is in SNS).
 	ID string
-	// Body is the body as received.
+	// Body is the body as received, or, for a message that came through a
+	// payload store, the body read back from it.
 	Body string
+	// Offloaded says where the body was when the message came through a
+	// payload store ([WithPayloadResolver]); nil otherwise.
+	Offloaded *Offloaded
 	// ReceiveCount is how many times the message has been received, this
 	// time included: 1 on the first delivery.
 	ReceiveCount int

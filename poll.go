@@ -18,7 +18,7 @@ func (e *engine) addPoller(first bool) {
 		return
 	default:
 	}
-	if !first && (e.active >= e.cfg.pollers || cap(e.slots)-len(e.slots) < e.batch()) {
+	if !first && (e.active >= e.cfg.pollers || !e.window.room(e.batch())) {
 		return
 	}
 	e.active++
@@ -41,33 +41,26 @@ func (e *engine) retirePoller() bool {
 }
 
 // batch is how many messages a poller asks for.
-func (e *engine) batch() int { return min(transport.MaxBatch, cap(e.slots)) }
+func (e *engine) batch() int { return min(transport.MaxBatch, e.window.floor) }
 
 // poll receives messages while there is room for them, until shutdown.
-// A slot is taken for each message asked for and freed for each that did
-// not come, or came again while held, or once handled: so the messages
-// held never exceed the bound.
+// Room is taken for each message asked for and given back for each that
+// did not come, or came again while held, or once handled: so the
+// messages held never exceed the window.
 func (e *engine) poll() {
 	want := e.batch()
 	failures := 0
 	for {
-		// Back-pressure: wait for room for a full batch. One poller gathers
-		// at a time, or two could each hold part of the room forever.
-		got := 0
-		e.slotsMu.Lock()
-		for got < want {
-			select {
-			case e.slots <- struct{}{}:
-				got++
-			case <-e.stopping:
-				e.slotsMu.Unlock()
-				e.freeSlots(got)
-				return
-			}
+		// Back-pressure: wait for room for a full batch.
+		got := want
+		e.gather.Lock()
+		ok := e.window.acquire(got)
+		e.gather.Unlock()
+		if !ok {
+			return
 		}
-		e.slotsMu.Unlock()
 		if e.shuttingDown() {
-			e.freeSlots(got)
+			e.window.release(got, false)
 			return
 		}
 		// Always ask for the visibility the heartbeat works with: a queue
@@ -77,7 +70,7 @@ func (e *engine) poll() {
 		sent := e.clock.Now()
 		msgs, err := e.c.queue.Receive(e.pollCtx, req)
 		if err != nil {
-			e.freeSlots(got)
+			e.window.release(got, false)
 			if e.pollCtx.Err() != nil {
 				return
 			}
@@ -92,13 +85,13 @@ func (e *engine) poll() {
 		failures = 0
 		e.stats.received.Add(int64(len(msgs)))
 		fresh := e.lease.Hold(msgs, sent)
-		e.freeSlots(got - len(fresh))
+		e.window.release(got-len(fresh), false)
 		if e.shuttingDown() {
 			// The poll finished after shutdown began: give back what it brought.
 			for _, m := range fresh {
 				m.Release()
 			}
-			e.freeSlots(len(fresh))
+			e.window.release(len(fresh), false)
 			return
 		}
 		if len(msgs) == 0 {
@@ -108,15 +101,10 @@ func (e *engine) poll() {
 			continue
 		}
 		if len(msgs) == got {
+			e.window.observe(e.clock.Now().Sub(sent), e.clock.Now())
 			e.addPoller(false) // a full batch: there may be more where it came from
 		}
 		e.dispatch(fresh)
-	}
-}
-
-func (e *engine) freeSlots(n int) {
-	for range n {
-		<-e.slots
 	}
 }
 

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/sqs-mega/sqs-mega-go/offload"
 	"github.com/sqs-mega/sqs-mega-go/protocol"
 	"github.com/sqs-mega/sqs-mega-go/transport"
 )
@@ -26,6 +27,7 @@ type Publisher struct {
 	maxSize int
 	retries int
 	log     *slog.Logger
+	large   *offloader // WithLargePayloads
 }
 
 // PublisherOption configures a Publisher.
@@ -172,8 +174,18 @@ func (p *Publisher) PublishBatch(ctx context.Context, entries []Entry) ([]string
 		out   transport.Outgoing
 	}
 	var todo []pending
+	var stored map[int]offload.Pointer // entries whose body went to the payload store
 	for i, e := range entries {
 		out, err := p.outgoing(e)
+		if err == nil && p.large != nil {
+			var ptr *offload.Pointer
+			if out, ptr, err = p.large.offload(ctx, p, out); ptr != nil {
+				if stored == nil {
+					stored = make(map[int]offload.Pointer)
+				}
+				stored[i] = *ptr
+			}
+		}
 		if err != nil {
 			failures = append(failures, EntryFailure{Index: i, Err: err})
 			continue
@@ -236,6 +248,7 @@ func (p *Publisher) PublishBatch(ctx context.Context, entries []Entry) ([]string
 		todo = again
 	}
 	if len(failures) > 0 {
+		p.large.discard(ctx, p, failures, stored)
 		return ids, &BatchError{Failures: failures}
 	}
 	return ids, nil
@@ -262,8 +275,8 @@ func (p *Publisher) outgoing(e Entry) (transport.Outgoing, error) {
 	for k, v := range e.Attributes {
 		attrs[k] = v
 	}
-	if len(attrs) > transport.MaxAttributes {
-		return transport.Outgoing{}, fmt.Errorf("%w: %d message attributes, at most %d", transport.ErrInvalidRequest, len(attrs), transport.MaxAttributes)
+	if err := transport.CheckAttributes(attrs); err != nil {
+		return transport.Outgoing{}, err
 	}
 	if (e.Payload.Kind == protocol.KindMega || e.Payload.Kind == protocol.KindData) && len(attrs) < transport.MaxAttributes {
 		if _, taken := attrs[AttrEncoding]; !taken {
@@ -275,7 +288,7 @@ func (p *Publisher) outgoing(e Entry) (transport.Outgoing, error) {
 	if room <= 0 {
 		return transport.Outgoing{}, fmt.Errorf("%w: the message attributes alone take %d bytes", transport.ErrTooLarge, out.Size())
 	}
-	body, err := (&protocol.Encoder{Encoding: p.enc, MaxSize: room}).Encode(e.Payload)
+	body, err := (&protocol.Encoder{Encoding: p.enc, MaxSize: p.large.bodyLimit(room)}).Encode(e.Payload)
 	if err != nil {
 		if errors.Is(err, protocol.ErrTooLarge) {
 			return transport.Outgoing{}, fmt.Errorf("%w: %w", transport.ErrTooLarge, err)

@@ -155,11 +155,20 @@ type Verdict struct {
 // matching subscriber has returned; if ctx ends first, the subscribers
 // not yet run are not run and the verdict is a retry.
 func (r *Router) Route(ctx context.Context, tm transport.Message) Verdict {
-	dm, err := r.dec.Load().Decode(tm.Body)
+	body := tm.Body
+	var ref *Offloaded
+	if res := r.cfg.resolver; res != nil {
+		var err error
+		if body, ref, err = res.Resolve(ctx, tm); err != nil {
+			return r.unresolved(tm, err)
+		}
+	}
+	dm, err := r.dec.Load().Decode(body)
 	m := &Message{
 		Message:      dm,
 		ID:           tm.ID,
-		Body:         tm.Body,
+		Body:         body,
+		Offloaded:    ref,
 		ReceiveCount: tm.ReceiveCount,
 		Attributes:   tm.Attributes,
 		System:       tm.System,
@@ -193,6 +202,18 @@ func (r *Router) Route(ctx context.Context, tm transport.Message) Verdict {
 		r.log.Debug("mega: no subscriber matches the message", "message_id", tm.ID, "kind", dm.Kind.String())
 	}
 	return v
+}
+
+// unresolved is the verdict on a message whose large payload could not be
+// read back: poison when the pointer is refused for good, else a retry.
+func (r *Router) unresolved(tm transport.Message, err error) Verdict {
+	m := &Message{ID: tm.ID, Body: tm.Body, ReceiveCount: tm.ReceiveCount, Attributes: tm.Attributes,
+		System: tm.System, GroupID: tm.GroupID, SentAt: tm.SentAt}
+	if isPermanent(err) {
+		return Verdict{Action: ActionPoison, Reason: err.Error(), Message: m}
+	}
+	r.log.Warn("mega: reading a large payload failed; the message will be retried", "message_id", tm.ID, "error", err)
+	return Verdict{Action: ActionRetry, Delay: r.cfg.decideRules().backoff(tm.ReceiveCount), Message: m, Err: err}
 }
 
 // matching returns the subscribers a message goes to, in the order they

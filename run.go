@@ -25,10 +25,10 @@ type engine struct {
 	fifo       bool
 	dlq        transport.Sender
 
-	lease   *lease.Lease
-	slots   chan struct{} // one per message held or asked for
-	slotsMu sync.Mutex    // one poller at a time gathers slots
-	work    chan []*lease.Msg
+	lease  *lease.Lease
+	window *window
+	gather sync.Mutex // one poller at a time waits for room, or two could each hold part of it
+	work   chan []*lease.Msg
 
 	stopping  chan struct{}   // closed when shutdown begins
 	ctxDone   <-chan struct{} // Run's context's, seen by pollers before stopping is closed
@@ -118,9 +118,8 @@ func (e *engine) trust(info transport.QueueInfo, described bool) {
 // shuts it down.
 func (e *engine) run(ctx context.Context) {
 	cfg := e.cfg
-	held := cfg.inFlight()
-	e.slots = make(chan struct{}, held)
-	e.work = make(chan []*lease.Msg, held)
+	e.window = newWindow(cfg, e.clock.Now())
+	e.work = make(chan []*lease.Msg, e.window.ceiling)
 	e.stopping = make(chan struct{})
 	e.ctxDone = ctx.Done()
 	// As many batches of deletes (and of visibility changes) may be under
@@ -132,7 +131,7 @@ func (e *engine) run(ctx context.Context) {
 		Clock:         e.clock,
 		Logger:        e.log,
 		FlushInterval: cfg.flushInterval,
-		Flights:       max(4, held/transport.MaxBatch),
+		Flights:       max(4, e.window.ceiling/transport.MaxBatch),
 		Counts:        &e.stats.lease,
 	})
 
@@ -156,7 +155,7 @@ func (e *engine) run(ctx context.Context) {
 	}
 	e.addPoller(true)
 	e.log.Info("mega: consumer started", "max_pollers", cfg.pollers, "concurrency", cfg.concurrency,
-		"max_in_flight", held, "visibility_timeout", e.visibility, "fifo", e.fifo,
+		"in_flight", e.window.size(), "max_in_flight", e.window.ceiling, "visibility_timeout", e.visibility, "fifo", e.fifo,
 		"dead_letter_queue", e.dlq != nil, "subscribers", e.c.router.len())
 
 	stopNow := false
@@ -168,6 +167,7 @@ func (e *engine) run(ctx context.Context) {
 	}
 	e.log.Info("mega: consumer stopping", "held", e.lease.Len(), "grace", cfg.grace, "now", stopNow)
 	close(e.stopping)
+	e.window.stop()
 	pollStop()
 	// Messages not yet handled go back at once: they would only wait.
 	e.lease.ReleaseWaiting()

@@ -5,10 +5,12 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 	"time"
 	"unicode/utf8"
 
 	"github.com/sqs-mega/sqs-mega-go/internal/lease"
+	"github.com/sqs-mega/sqs-mega-go/offload"
 	"github.com/sqs-mega/sqs-mega-go/transport"
 )
 
@@ -22,7 +24,20 @@ const maxExcerpt = 256
 func (e *engine) settle(m *lease.Msg, v Verdict) bool {
 	switch v.Action {
 	case ActionDelete:
-		if !m.Delete() {
+		var after func()
+		if res := e.cfg.resolver; res != nil && v.Message != nil && v.Message.Offloaded != nil {
+			ref := v.Message.Offloaded
+			after = func() {
+				// Only once the queue confirmed the delete: before, the
+				// message could still come back and need its payload.
+				ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+				defer cancel()
+				if err := res.Delete(ctx, ref); err != nil {
+					e.log.Warn("mega: deleting a processed message's large payload failed; the object stays", "message_id", m.Message.ID, "error", err)
+				}
+			}
+		}
+		if !m.DeleteThen(after) {
 			return false
 		}
 		if v.Matched == 0 {
@@ -134,7 +149,18 @@ func (r *Router) DeadLetter(ctx context.Context, dlq transport.Sender, tm transp
 	for k := range tm.Attributes {
 		names = append(names, k)
 	}
-	slices.Sort(names)
+	// The size attribute of a large payload goes first: without it the
+	// copy's pointer can no longer be read back, by us or by the AWS
+	// extended clients.
+	slices.SortFunc(names, func(a, b string) int {
+		if pa, pb := isSizeAttribute(a), isSizeAttribute(b); pa != pb {
+			if pa {
+				return -1
+			}
+			return 1
+		}
+		return strings.Compare(a, b)
+	})
 	for i, k := range names {
 		if i == transport.MaxAttributes-1 {
 			r.log.Warn("mega: the dead-lettered copy leaves out attributes to make room for the reason",
@@ -168,4 +194,8 @@ func sendOne(ctx context.Context, s transport.Sender, out transport.Outgoing) er
 		return fmt.Errorf("mega: queue answered %d results for 1 message", len(res))
 	}
 	return res[0].Err
+}
+
+func isSizeAttribute(name string) bool {
+	return name == offload.SizeAttribute || name == offload.LegacySizeAttribute
 }

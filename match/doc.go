@@ -70,6 +70,8 @@
 // [Matcher.SNSFilter] translates the part of a pattern that Amazon SNS can
 // evaluate into a subscription filter policy on the message body, so that
 // SNS drops messages no subscriber wants before they reach the queue.
+// Package filterpolicy builds the policy and states the semantics it is
+// proven against, which the memory transport runs.
 //
 // # Concurrency
 //

@@ -1,25 +1,25 @@
 package match
 
 import (
-	"bytes"
 	"encoding/json"
 	"math/big"
 	"slices"
 	"strings"
+
+	"github.com/sqs-mega/sqs-mega-go/filterpolicy"
 )
 
-// SNS limits on a subscription filter policy.
+// SNS limits on a subscription filter policy, as package filterpolicy
+// states and checks them.
 const (
-	// SNSMaxKeys is the most keys a filter policy may test. AWS counts
-	// keys differently for nested policies; this package counts every
-	// leaf, which never exceeds AWS's count.
-	SNSMaxKeys = 5
+	// SNSMaxKeys is the most keys a filter policy may test: see
+	// [filterpolicy.MaxKeys].
+	SNSMaxKeys = filterpolicy.MaxKeys
 	// SNSMaxCombinations is the most value combinations a policy may
-	// hold: the product of the lengths of its value arrays, summed over
-	// the branches of an "$or".
-	SNSMaxCombinations = 150
+	// hold: see [filterpolicy.MaxCombinations].
+	SNSMaxCombinations = filterpolicy.MaxCombinations
 	// SNSMaxPolicySize is the largest filter policy, in bytes.
-	SNSMaxPolicySize = 256 << 10
+	SNSMaxPolicySize = filterpolicy.MaxSize
 )
 
 // SNSFilter is the part of a pattern that Amazon SNS can evaluate itself,
@@ -66,12 +66,9 @@ const (
 	kindObject                     // an object or absent: only its keys can be tested
 )
 
-// snsLeaf is one tested key of a policy: the body path and the values
-// (conditions) any of which must match there.
-type snsLeaf struct {
-	path  []string
-	conds []any
-}
+// snsLeaf is one tested key of a policy: the body path and the
+// conditions any of which must hold there.
+type snsLeaf = filterpolicy.Leaf
 
 // snsPart is what one pattern key contributes: a conjunction of leaves, or,
 // for an attribute that may also be written at event level, a choice of
@@ -93,7 +90,9 @@ const (
 
 // SNSFilter translates the pattern into an SNS filter policy on the
 // message body, for the JSON body of a MEGA event (event patterns) or of a
-// data payload (data patterns). See [SNSFilter] for the guarantees.
+// data payload (data patterns). See [SNSFilter] for the guarantees: they
+// hold under the semantics package filterpolicy states, and the policy
+// is one [filterpolicy.Parse] accepts in the MessageBody scope.
 func (m *Matcher) SNSFilter() SNSFilter {
 	var parts []snsPart
 	var residual []SNSResidual
@@ -159,9 +158,9 @@ func partWeakness(p snsPart) int {
 	best := 1 << 30
 	for _, alt := range p.alts {
 		for _, l := range alt {
-			w := len(l.conds)
-			for _, c := range l.conds {
-				if _, exact := c.(string); !exact {
+			w := len(l.Conditions)
+			for _, c := range l.Conditions {
+				if !exactString(c) {
 					w += 5
 					break
 				}
@@ -170,6 +169,15 @@ func partWeakness(p snsPart) int {
 		}
 	}
 	return best
+}
+
+// exactString reports whether c asks for one string.
+func exactString(c filterpolicy.Condition) bool {
+	if c.Operator() != "" {
+		return false
+	}
+	js, err := c.MarshalJSON()
+	return err == nil && len(js) > 0 && js[0] == '"'
 }
 
 func single(leaves []snsLeaf, why string) ([][]snsLeaf, string) {
@@ -254,26 +262,26 @@ func snsLeaves(path []string, n node, kind fieldKind) ([]snsLeaf, string) {
 	if !ok || len(conds) == 0 {
 		return nil, whyNotExpressible
 	}
-	return []snsLeaf{{path: path, conds: conds}}, ""
+	return []snsLeaf{{Path: path, Conditions: conds}}, ""
 }
 
-// snsConds returns policy values, any of which SNS must find at the field,
-// that accept every body value n accepts there. ok is false when SNS
-// cannot express such a superset.
-func snsConds(n node, kind fieldKind) ([]any, bool) {
+// snsConds returns policy conditions, any of which SNS must find at the
+// field, that accept every body value n accepts there. ok is false when
+// SNS cannot express such a superset.
+func snsConds(n node, kind fieldKind) ([]filterpolicy.Condition, bool) {
 	switch x := n.(type) {
 	case *eqString:
-		return []any{x.s}, true
+		return []filterpolicy.Condition{filterpolicy.String(x.s)}, true
 	case *regexNode:
 		if x.exact && x.class != nil {
 			// prefix + one rune of a small class: one prefix per rune.
-			var out []any
+			var out []filterpolicy.Condition
 			for i := 0; i+1 < len(x.class); i += 2 {
 				for r := x.class[i]; r <= x.class[i+1]; r++ {
 					if len(out) == 10 {
 						return nil, false
 					}
-					out = append(out, map[string]any{"prefix": x.prefix + string(r)})
+					out = append(out, filterpolicy.Prefix(x.prefix+string(r)))
 				}
 			}
 			return out, true
@@ -281,17 +289,17 @@ func snsConds(n node, kind fieldKind) ([]any, bool) {
 		if x.prefix == "" {
 			return nil, false
 		}
-		return []any{map[string]any{"prefix": x.prefix}}, true
+		return []filterpolicy.Condition{filterpolicy.Prefix(x.prefix)}, true
 	case *prefixNode:
 		if x.s == "" {
 			return nil, false
 		}
-		return []any{map[string]any{"prefix": x.s}}, true
+		return []filterpolicy.Condition{filterpolicy.Prefix(x.s)}, true
 	case *suffixNode:
 		if x.s == "" {
 			return nil, false
 		}
-		return []any{map[string]any{"suffix": x.s}}, true
+		return []filterpolicy.Condition{filterpolicy.Suffix(x.s)}, true
 	case *eqNumber:
 		return numericConds(x.d, x.d, kind)
 	case *cmpNumber:
@@ -299,12 +307,12 @@ func snsConds(n node, kind fieldKind) ([]any, bool) {
 			return nil, false // an open range: SNS ignores numbers beyond ±1e9
 		}
 		lo, hi := openRange(x)
-		return numericStringPrefixes(lo, hi, nil), true
+		return numericStringPrefixes(lo, hi), true
 	case *andNode:
 		if lo, hi, ok := boundedRange(x.ps); ok {
 			return numericConds(lo, hi, kind)
 		}
-		var best []any
+		var best []filterpolicy.Condition
 		for _, p := range x.ps {
 			if c, ok := snsConds(p, kind); ok && (best == nil || len(c) < len(best)) {
 				best = c
@@ -328,7 +336,7 @@ func snsConds(n node, kind fieldKind) ([]any, bool) {
 		return existsConds(x.want, kind)
 	case emptyNode:
 		if kind == kindOptString {
-			return []any{map[string]any{"exists": false}, nil, ""}, true
+			return []filterpolicy.Condition{filterpolicy.Exists(false), filterpolicy.Null(), filterpolicy.String("")}, true
 		}
 		return nil, false
 	case *notNode:
@@ -337,21 +345,21 @@ func snsConds(n node, kind fieldKind) ([]any, bool) {
 	return nil, false
 }
 
-func existsConds(want bool, kind fieldKind) ([]any, bool) {
+func existsConds(want bool, kind fieldKind) ([]filterpolicy.Condition, bool) {
 	switch {
 	case kind == kindOptString && want:
 		// SNS's exists:true needs a non-empty value.
-		return []any{map[string]any{"exists": true}, ""}, true
+		return []filterpolicy.Condition{filterpolicy.Exists(true), filterpolicy.String("")}, true
 	case kind == kindOptString:
-		return []any{map[string]any{"exists": false}, nil}, true
+		return []filterpolicy.Condition{filterpolicy.Exists(false), filterpolicy.Null()}, true
 	case kind == kindAny && !want:
-		return []any{map[string]any{"exists": false}}, true
+		return []filterpolicy.Condition{filterpolicy.Exists(false)}, true
 	}
 	return nil, false
 }
 
-func notConds(p node, kind fieldKind) ([]any, bool) {
-	var but any
+func notConds(p node, kind fieldKind) ([]filterpolicy.Condition, bool) {
+	var but filterpolicy.Condition
 	var empty string // a string the negation accepts that anything-but may not
 	switch x := p.(type) {
 	case *notNode:
@@ -360,14 +368,14 @@ func notConds(p node, kind fieldKind) ([]any, bool) {
 		return existsConds(!x.want, kind)
 	case emptyNode:
 		if kind == kindOptString {
-			return []any{map[string]any{"exists": true}}, true
+			return []filterpolicy.Condition{filterpolicy.Exists(true)}, true
 		}
 		return nil, false
 	case *prefixNode:
 		if x.s == "" {
 			return nil, false
 		}
-		but = map[string]any{"prefix": x.s}
+		but = filterpolicy.AnythingButPrefix(x.s)
 	default:
 		var items []node
 		switch y := p.(type) {
@@ -384,22 +392,18 @@ func notConds(p node, kind fieldKind) ([]any, bool) {
 		if !ok || len(strs) == 0 {
 			return nil, false
 		}
-		list := make([]any, len(strs))
-		for i, s := range strs {
-			list[i] = s
-		}
 		if slices.Contains(strs, "") {
 			empty = "-" // "" is excluded: nothing to add
 		}
-		but = list
+		but = filterpolicy.AnythingBut(strs...)
 	}
 	switch kind {
 	case kindName:
-		return []any{map[string]any{"anything-but": but}}, true
+		return []filterpolicy.Condition{but}, true
 	case kindOptString:
-		conds := []any{map[string]any{"anything-but": but}, map[string]any{"exists": false}, nil}
+		conds := []filterpolicy.Condition{but, filterpolicy.Exists(false), filterpolicy.Null()}
 		if empty == "" {
-			conds = append(conds, "")
+			conds = append(conds, filterpolicy.String(""))
 		}
 		return conds, true
 	}
@@ -408,15 +412,15 @@ func notConds(p node, kind fieldKind) ([]any, bool) {
 	return nil, false
 }
 
-func unionConds(items []node, kind fieldKind) ([]any, bool) {
-	var out []any
+func unionConds(items []node, kind fieldKind) ([]filterpolicy.Condition, bool) {
+	var out []filterpolicy.Condition
 	for _, it := range items {
 		c, ok := snsConds(it, kind)
 		if !ok {
 			return nil, false
 		}
 		for _, v := range c {
-			if !slices.ContainsFunc(out, func(o any) bool { return sameJSON(o, v) }) {
+			if !slices.ContainsFunc(out, func(o filterpolicy.Condition) bool { return sameJSON(o, v) }) {
 				out = append(out, v)
 			}
 		}
@@ -424,9 +428,9 @@ func unionConds(items []node, kind fieldKind) ([]any, bool) {
 	return out, len(out) > 0
 }
 
-func sameJSON(a, b any) bool {
-	x, _ := json.Marshal(a)
-	y, _ := json.Marshal(b)
+func sameJSON(a, b filterpolicy.Condition) bool {
+	x, _ := a.MarshalJSON()
+	y, _ := b.MarshalJSON()
 	return string(x) == string(y)
 }
 
@@ -458,8 +462,8 @@ func ratOf(d decimal) *big.Rat {
 
 // numericConds accepts the numbers in [lo, hi] and the numeric strings
 // that could be in it.
-func numericConds(lo, hi decimal, kind fieldKind) ([]any, bool) {
-	prefixes := numericStringPrefixes(&lo, &hi, nil)
+func numericConds(lo, hi decimal, kind fieldKind) ([]filterpolicy.Condition, bool) {
+	prefixes := numericStringPrefixes(&lo, &hi)
 	if kind != kindAny {
 		return prefixes, true
 	}
@@ -467,18 +471,22 @@ func numericConds(lo, hi decimal, kind fieldKind) ([]any, bool) {
 	if rlo.Cmp(snsNumMin) < 0 || rhi.Cmp(snsNumMax) > 0 {
 		return nil, false
 	}
-	var num []any
+	var num filterpolicy.Condition
+	var err error
 	if rlo.Cmp(rhi) == 0 && fiveDecimals(rlo) {
-		num = []any{"=", json.Number(ratText(rlo))}
+		num, err = filterpolicy.Numeric("=", ratText(rlo))
 	} else {
-		num = []any{">=", json.Number(ratText(round5(rlo, false))), "<=", json.Number(ratText(round5(rhi, true)))}
+		num, err = filterpolicy.Numeric(">=", ratText(round5(rlo, false)), "<=", ratText(round5(rhi, true)))
 	}
-	return append([]any{map[string]any{"numeric": num}}, prefixes...), true
+	if err != nil {
+		return nil, false
+	}
+	return append([]filterpolicy.Condition{num}, prefixes...), true
 }
 
 // numericStringPrefixes returns prefix conditions covering every numeric
 // string whose value may lie in [lo, hi] (nil bounds are open).
-func numericStringPrefixes(lo, hi *decimal, _ []any) []any {
+func numericStringPrefixes(lo, hi *decimal) []filterpolicy.Condition {
 	var firsts []string
 	nonNeg := hi == nil || !hi.neg || hi.isZero()
 	nonPos := lo == nil || lo.neg || lo.isZero()
@@ -497,9 +505,9 @@ func numericStringPrefixes(lo, hi *decimal, _ []any) []any {
 	if nonPos {
 		firsts = append(firsts, "-") // "-0" is zero
 	}
-	out := make([]any, len(firsts))
+	out := make([]filterpolicy.Condition, len(firsts))
 	for i, f := range firsts {
-		out[i] = map[string]any{"prefix": f}
+		out[i] = filterpolicy.Prefix(f)
 	}
 	return out
 }
@@ -611,7 +619,7 @@ func assemble(parts []snsPart, residual []SNSResidual) SNSFilter {
 func overlaps(have, add []snsLeaf) bool {
 	for _, a := range add {
 		for _, h := range have {
-			if slices.Equal(a.path, h.path) || isPrefix(a.path, h.path) || isPrefix(h.path, a.path) {
+			if slices.Equal(a.Path, h.Path) || isPrefix(a.Path, h.Path) || isPrefix(h.Path, a.Path) {
 				return true
 			}
 		}
@@ -632,75 +640,9 @@ func foldedOverlap(folded [][][]snsLeaf, add []snsLeaf) bool {
 
 func isPrefix(p, of []string) bool { return len(p) < len(of) && slices.Equal(p, of[:len(p)]) }
 
-// buildPolicy renders base AND (each folded part's alternatives OR-ed), the
-// latter distributed into one top-level "$or", and checks SNS limits.
+// buildPolicy renders base AND (each folded part's alternatives OR-ed),
+// or reports that the policy would exceed SNS limits.
 func buildPolicy(base []snsLeaf, folded [][][]snsLeaf) (json.RawMessage, bool) {
-	keys := len(base)
-	combos := 1
-	for _, l := range base {
-		combos *= len(l.conds)
-	}
-	branches := [][]snsLeaf{nil}
-	for _, alts := range folded {
-		var next [][]snsLeaf
-		for _, b := range branches {
-			for _, alt := range alts {
-				next = append(next, append(slices.Clip(b), alt...))
-			}
-		}
-		branches = next
-	}
-	if len(folded) > 0 {
-		sum := 0
-		for _, b := range branches {
-			keys += len(b)
-			c := 1
-			for _, l := range b {
-				c *= len(l.conds)
-			}
-			sum += c
-		}
-		combos *= sum
-	}
-	if keys == 0 || keys > SNSMaxKeys || combos > SNSMaxCombinations {
-		return nil, false
-	}
-	root := map[string]any{}
-	for _, l := range base {
-		setPath(root, l.path, l.conds)
-	}
-	if len(folded) > 0 {
-		or := make([]any, len(branches))
-		for i, b := range branches {
-			m := map[string]any{}
-			for _, l := range b {
-				setPath(m, l.path, l.conds)
-			}
-			or[i] = m
-		}
-		root["$or"] = or
-	}
-	var buf bytes.Buffer
-	enc := json.NewEncoder(&buf)
-	enc.SetEscapeHTML(false)
-	if err := enc.Encode(root); err != nil {
-		return nil, false
-	}
-	js := bytes.TrimSuffix(buf.Bytes(), []byte("\n"))
-	if len(js) > SNSMaxPolicySize {
-		return nil, false
-	}
-	return js, true
-}
-
-func setPath(m map[string]any, path []string, conds []any) {
-	for _, k := range path[:len(path)-1] {
-		next, ok := m[k].(map[string]any)
-		if !ok {
-			next = map[string]any{}
-			m[k] = next
-		}
-		m = next
-	}
-	m[path[len(path)-1]] = conds
+	js, err := filterpolicy.Build(base, folded)
+	return js, err == nil
 }

@@ -37,7 +37,7 @@ type env struct {
 
 func newEnv(t *testing.T) *env {
 	t.Helper()
-	srv, err := sqsfake.New(sqsfake.Options{})
+	srv, err := sqsfake.New(sqsfake.Options{ExactShortPolls: true}) // the tests short-poll what they sent
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -23,7 +23,7 @@ import (
 // goroutines. Client and server share the process, so this is a floor of
 // what the server does.
 func BenchmarkSDKCycle(b *testing.B) {
-	_, c := start(b, sqsfake.Options{})
+	_, c := start(b, sqsfake.Options{ExactShortPolls: true})
 	url := createQueue(b, c, "cycle", nil)
 	body := aws.String(string(bytes.Repeat([]byte("x"), 1024)))
 	b.ReportAllocs()
@@ -63,7 +63,7 @@ func BenchmarkSDKCycle(b *testing.B) {
 // BenchmarkRawCycle does what BenchmarkSDKCycle does with prepared JSON
 // bodies over plain net/http, so that nearly all the CPU is the server's.
 func BenchmarkRawCycle(b *testing.B) {
-	srv, c := start(b, sqsfake.Options{})
+	srv, c := start(b, sqsfake.Options{ExactShortPolls: true})
 	url := createQueue(b, c, "raw", nil)
 	body := string(bytes.Repeat([]byte("x"), 1024))
 	type entry struct {

@@ -9,9 +9,11 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"sort"
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/credentials"
@@ -87,12 +89,12 @@ func cmdDemo(ctx context.Context, e *env, args []string) int {
 // demoStage is where the story plays: a queue with its dead-letter queue,
 // and a topic delivering to the queue in SNS envelopes.
 type demoStage struct {
-	where       string
-	names       [3]string // queue, dead-letter queue, topic
-	queue       transport.Queue
-	topic       transport.Sender
-	deadLetters func(ctx context.Context, n int) ([]transport.Message, error)
-	cleanup     func(ctx context.Context) error
+	where   string
+	names   [3]string // queue, dead-letter queue, topic
+	queue   transport.Queue
+	topic   transport.Sender
+	dlq     transport.Queue
+	cleanup func(ctx context.Context) error
 }
 
 func (s *demoStage) teardown(e *env) {
@@ -129,22 +131,11 @@ func memoryStage() (*demoStage, error) {
 		return nil, err
 	}
 	return &demoStage{
-		where: "the embedded memory transport (in this process, no AWS account needed)",
-		names: [3]string{q.Name(), dlq.Name(), t.Name()},
-		queue: q,
-		topic: t,
-		deadLetters: func(ctx context.Context, n int) ([]transport.Message, error) {
-			for {
-				if msgs := dlq.Messages(); len(msgs) >= n {
-					return msgs, nil
-				}
-				select {
-				case <-ctx.Done():
-					return dlq.Messages(), nil
-				case <-time.After(10 * time.Millisecond):
-				}
-			}
-		},
+		where:   "the embedded memory transport (in this process, no AWS account needed)",
+		names:   [3]string{q.Name(), dlq.Name(), t.Name()},
+		queue:   q,
+		topic:   t,
+		dlq:     dlq,
 		cleanup: func(context.Context) error { return b.Close() },
 	}, nil
 }
@@ -224,17 +215,7 @@ func endpointStage(ctx context.Context, endpoint, region string) (*demoStage, er
 	if err != nil {
 		return fail(err)
 	}
-	s.deadLetters = func(ctx context.Context, n int) ([]transport.Message, error) {
-		var out []transport.Message
-		for len(out) < n && ctx.Err() == nil {
-			msgs, err := dlq.Receive(ctx, transport.ReceiveRequest{MaxMessages: transport.MaxBatch, WaitTime: time.Second, VisibilityTimeout: time.Minute})
-			if err != nil && ctx.Err() == nil {
-				return out, err
-			}
-			out = append(out, msgs...)
-		}
-		return out, nil
-	}
+	s.dlq = dlq
 	return s, nil
 }
 
@@ -270,6 +251,10 @@ func runDemo(ctx context.Context, e *env, stage *demoStage, logger *slog.Logger)
 		dbMu.Unlock()
 	}
 
+	// fixed is set once the fix for events without object.current.id is
+	// deployed, before the dead-letter queue is redriven.
+	var fixed atomic.Bool
+
 	// The seed's UserSubscriber, in Go.
 	userSubscriber := mega.Subscriber{
 		Name: "users",
@@ -283,7 +268,7 @@ func runDemo(ctx context.Context, e *env, stage *demoStage, logger *slog.Logger)
 			"username":  match.Not(match.OneOf("synthetic", "test")),
 		},
 		Validate: func(_ context.Context, m *mega.Message) error {
-			if o := m.Mega.Object; o == nil || o.Current["id"] == nil {
+			if o := m.Mega.Object; (o == nil || o.Current["id"] == nil) && !fixed.Load() {
 				return errors.New("object.current.id is required")
 			}
 			return nil
@@ -296,7 +281,11 @@ func runDemo(ctx context.Context, e *env, stage *demoStage, logger *slog.Logger)
 				commitLater(id, fmt.Sprint(m.Mega.Event.Attributes["username"]))
 				return mega.Retry(0)
 			}
-			say("  %-13s ✓ %s: user %d (%s) processed on delivery %d", "users", m.Mega.Event.Name, id, name, m.ReceiveCount)
+			redriven := ""
+			if _, ok := m.Attributes[mega.AttrPreviousDeadLetterReason]; ok {
+				redriven = ", redriven from the dead-letter queue"
+			}
+			say("  %-13s ✓ %s: user %d (%s) processed on delivery %d%s", "users", m.Mega.Event.Name, id, name, m.ReceiveCount, redriven)
 			return nil
 		},
 	}
@@ -340,17 +329,21 @@ func runDemo(ctx context.Context, e *env, stage *demoStage, logger *slog.Logger)
 	say("  orders         events named order.*")
 	say("  notifications  data payloads of type user_notification")
 
-	consumer, err := mega.NewConsumer(stage.queue,
-		mega.WithLogger(logger),
-		mega.WithPollers(1), mega.WithConcurrency(1), // one at a time, so that the story reads in order
-		mega.WithWaitTime(time.Second),
-		mega.WithBackoff(time.Second, 2*time.Second),
-		mega.WithGracePeriod(5*time.Second),
-	)
-	if err != nil {
-		return err
+	newConsumer := func() (*mega.Consumer, error) {
+		consumer, err := mega.NewConsumer(stage.queue,
+			mega.WithLogger(logger),
+			mega.WithPollers(1), mega.WithConcurrency(1), // one at a time, so that the story reads in order
+			mega.WithWaitTime(time.Second),
+			mega.WithBackoff(time.Second, 2*time.Second),
+			mega.WithGracePeriod(5*time.Second),
+		)
+		if err != nil {
+			return nil, err
+		}
+		return consumer, consumer.Subscribe(subscribers...)
 	}
-	if err := consumer.Subscribe(subscribers...); err != nil {
+	consumer, err := newConsumer()
+	if err != nil {
 		return err
 	}
 
@@ -431,15 +424,68 @@ func runDemo(ctx context.Context, e *env, stage *demoStage, logger *slog.Logger)
 
 	say("")
 	say("Consuming (Ctrl-C stops gracefully)")
+	if err := consumeUntil(ctx, consumer, len(items)); err != nil {
+		return err
+	}
+	s := consumer.Stats()
+	say("  (%d message nobody subscribed to was deleted: a test user's event)", s.Unmatched)
+
+	say("")
+	if err := showDeadLetters(ctx, stage, say, int(s.DeadLettered)); err != nil {
+		return err
+	}
+	say("")
+	say("Counters: received %d, processed %d, retried %d, dead-lettered %d, unmatched %d, deleted %d",
+		s.Received, s.Processed, s.Retried, s.DeadLettered, s.Unmatched, s.Deleted)
+
+	// The fix is deployed: the user:updated event can be handled now, and
+	// goes back to the queue. The invalid user:deleted stays.
+	fixed.Store(true)
+	say("")
+	say("A fix is deployed (users accepts events without object.current.id); redriving the user:updated messages:")
+	say("  mega redrive --from %s -p '{\"name\": \"user:updated\"}'", queueURLOf(stage.dlq, stage.names[1]))
+	onlyUpdates, err := compileFilter(`{"name": "user:updated"}`)
+	if err != nil {
+		return err
+	}
+	view := newDLQView(e, onlyUpdates)
+	rs, err := mega.Redrive(ctx, stage.dlq, stage.queue, mega.RedriveOptions{
+		Filter:   view.filter,
+		WaitTime: time.Second,
+		OnMove: func(m transport.Message) {
+			say("  → %s back to %s; its reason moves to %s", deadLetterWhat(m), stage.names[0], mega.AttrPreviousDeadLetterReason)
+		},
+	})
+	if err != nil {
+		return fmt.Errorf("redriving: %w", err)
+	}
+	say("  %d moved, %d left in the dead-letter queue (no fix makes an invalid payload valid)", rs.Moved, rs.Skipped)
+
+	say("")
+	say("Consuming again")
+	again, err := newConsumer()
+	if err != nil {
+		return err
+	}
+	if err := consumeUntil(ctx, again, rs.Moved); err != nil {
+		return err
+	}
+	s = again.Stats()
+	say("  counters: received %d, processed %d, retried %d, dead-lettered %d", s.Received, s.Processed, s.Retried, s.DeadLettered)
+	return nil
+}
+
+// consumeUntil runs the consumer until n messages were processed,
+// dead-lettered or found unmatched, then stops it.
+func consumeUntil(ctx context.Context, consumer *mega.Consumer, n int) error {
 	runCtx, stop := context.WithCancel(ctx)
 	defer stop()
 	done := make(chan error, 1)
 	go func() { done <- consumer.Run(runCtx) }()
 	deadline := time.After(90 * time.Second)
-	for settled := false; !settled; {
+	for {
 		s := consumer.Stats()
-		settled = int(s.Processed+s.DeadLettered+s.Unmatched) >= len(items)
-		if settled {
+		if int(s.Processed+s.DeadLettered+s.Unmatched) >= n {
 			break
 		}
 		select {
@@ -457,33 +503,68 @@ func runDemo(ctx context.Context, e *env, stage *demoStage, logger *slog.Logger)
 		}
 	}
 	stop()
-	if err := <-done; err != nil {
-		return err
-	}
-	s := consumer.Stats()
-	say("  (%d message nobody subscribed to was deleted: a test user's event)", s.Unmatched)
+	return <-done
+}
 
-	say("")
-	wctx, cancel := context.WithTimeout(ctx, 30*time.Second)
-	dead, err := stage.deadLetters(wctx, int(s.DeadLettered))
-	cancel()
-	if err != nil {
-		return fmt.Errorf("reading the dead-letter queue: %w", err)
+// showDeadLetters shows the dead-letter queue as `mega dlq` does, without
+// taking anything out of it.
+func showDeadLetters(ctx context.Context, stage *demoStage, say func(string, ...any), n int) error {
+	var dead []transport.Message
+	// The copies are sent before the messages are deleted: they are all
+	// there, but a server may take a moment to show them.
+	for attempt := 0; attempt < 5 && len(dead) < n; attempt++ {
+		dead = dead[:0]
+		_, err := mega.Redrive(ctx, stage.dlq, nil, mega.RedriveOptions{
+			DryRun: true, WaitTime: time.Second,
+			OnMove: func(m transport.Message) { dead = append(dead, m) },
+		})
+		if err != nil {
+			return fmt.Errorf("reading the dead-letter queue: %w", err)
+		}
 	}
 	say("Dead-letter queue %s: %d messages, each with its reason", stage.names[1], len(dead))
 	for _, m := range dead {
-		what := "a message"
-		if dm, _ := protocol.Decode(m.Body); dm.Mega != nil {
-			what = dm.Mega.Event.Name + " for user " + dm.Mega.Event.Subject
-		} else if strings.Contains(m.Body, "user:deleted") {
-			what = "user:deleted"
-		}
-		say("  ✗ %s: %s", what, m.Attributes[mega.AttrDeadLetterReason].StringValue)
+		say("  ✗ %s: %s", deadLetterWhat(m), m.Attributes[mega.AttrDeadLetterReason].StringValue)
 	}
 	say("")
-	say("Counters: received %d, processed %d, retried %d, dead-lettered %d, unmatched %d, deleted %d",
-		s.Received, s.Processed, s.Retried, s.DeadLettered, s.Unmatched, s.Deleted)
+	say("  mega dlq --queue-url %s shows them as JSON lines, and counts their reasons:", queueURLOf(stage.dlq, stage.names[1]))
+	reasons := map[string]int{}
+	var dec protocol.Decoder
+	for _, m := range dead {
+		line, err := dlqLine(dec, m)
+		if err != nil {
+			return err
+		}
+		say("  %s", line)
+		reasons[reasonClass(m)]++
+	}
+	classes := make([]string, 0, len(reasons))
+	for c := range reasons {
+		classes = append(classes, c)
+	}
+	sort.Strings(classes)
+	for _, c := range classes {
+		say("  %6d  %s", reasons[c], c)
+	}
 	return nil
+}
+
+// queueURLOf returns the queue's URL, or name when it cannot say.
+func queueURLOf(q transport.Queue, name string) string {
+	if u, ok := q.(interface{ URL() string }); ok {
+		return u.URL()
+	}
+	return name
+}
+
+// deadLetterWhat names a dead-lettered message of the demo.
+func deadLetterWhat(m transport.Message) string {
+	if dm, _ := protocol.Decode(m.Body); dm.Mega != nil {
+		return dm.Mega.Event.Name + " for user " + dm.Mega.Event.Subject
+	} else if strings.Contains(m.Body, "user:deleted") {
+		return "user:deleted"
+	}
+	return "a message"
 }
 
 func shortID(id string) string {

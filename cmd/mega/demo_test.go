@@ -23,6 +23,13 @@ var demoStory = []string{
 	"✗ user:updated for user 555: subscriber users: mega: permanent failure: validation failed: object.current.id is required",
 	"✗ user:deleted: protocol: invalid MEGA payload: event.timestamp: required",
 	"Counters: received 9, processed 5, retried 1, dead-lettered 2, unmatched 1, deleted 8",
+	// mega dlq's view, then the redrive once the fix is deployed.
+	`"dead_letter_reason":"protocol: invalid MEGA payload: event.timestamp: required"`,
+	"     1  failed in subscriber users",
+	"     1  invalid MEGA payload",
+	"→ user:updated for user 555 back to mega-demo",
+	"1 moved, 1 left in the dead-letter queue",
+	"users         ✓ user:updated: user 555 (x) processed on delivery 2, redriven from the dead-letter queue",
 }
 
 func checkStory(t *testing.T, out string) {

@@ -91,10 +91,11 @@ Run 'mega COMMAND -h' for a command's flags.
 `)
 }
 
-// newFlags returns a flag set that prints the command's usage on -h.
+// newFlags returns a flag set whose usage is the command's help. The flag
+// package prints nothing itself: parse says what went wrong, once.
 func newFlags(e *env, name, synopsis, description string) *flag.FlagSet {
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)
-	fs.SetOutput(e.stderr)
+	fs.SetOutput(io.Discard)
 	fs.Usage = func() {
 		fmt.Fprintf(fs.Output(), "Usage: mega %s %s\n\n%s\n", name, synopsis, strings.TrimSpace(description))
 		var has bool
@@ -109,15 +110,19 @@ func newFlags(e *env, name, synopsis, description string) *flag.FlagSet {
 
 // parse parses flags that may come before, between or after positional
 // arguments, and returns the positional ones. It returns ok=false with the
-// exit code when parsing stopped (an error, or -h).
+// exit code when parsing stopped: -h prints the help once, to standard
+// output; a bad flag is named on standard error with the valid ones.
 func parse(e *env, fs *flag.FlagSet, args []string) (pos []string, code int, ok bool) {
 	for {
 		if err := fs.Parse(args); err != nil {
 			if errors.Is(err, flag.ErrHelp) {
 				fs.SetOutput(e.stdout)
 				fs.Usage()
+				fs.SetOutput(io.Discard)
 				return nil, exitOK, false
 			}
+			fmt.Fprintf(e.stderr, "mega %s: %v\n", fs.Name(), err)
+			fmt.Fprintf(e.stderr, "mega %s: valid flags: %s (see 'mega %s -h')\n", fs.Name(), flagNames(fs), fs.Name())
 			return nil, exitUsage, false
 		}
 		rest := fs.Args()
@@ -130,6 +135,23 @@ func parse(e *env, fs *flag.FlagSet, args []string) (pos []string, code int, ok 
 		pos = append(pos, rest[0])
 		args = rest[1:]
 	}
+}
+
+// flagNames lists a flag set's flags, as they are written on the command
+// line.
+func flagNames(fs *flag.FlagSet) string {
+	var names []string
+	fs.VisitAll(func(f *flag.Flag) {
+		dash := "--"
+		if len(f.Name) == 1 {
+			dash = "-"
+		}
+		names = append(names, dash+f.Name)
+	})
+	if len(names) == 0 {
+		return "none"
+	}
+	return strings.Join(names, ", ")
 }
 
 // stringList is a repeatable string flag.

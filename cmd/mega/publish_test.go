@@ -147,7 +147,7 @@ func TestReadPublishInputs(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			e := &env{stdin: strings.NewReader(tt.stdin)}
-			inputs, err := readPublishInputs(e, tt.args)
+			inputs, err := readPublishInputs(e, tt.args, bodyJSON)
 			if len(tt.err) > 0 {
 				for _, w := range tt.err {
 					if err == nil || !strings.Contains(err.Error(), w) {
@@ -178,7 +178,7 @@ func TestPublishEntries(t *testing.T) {
 	inputs := []publishInput{{name: "a", payload: p}, {name: "b", payload: p}}
 
 	t.Run("FIFO deduplication by content", func(t *testing.T) {
-		entries, err := publishEntries(inputs, protocol.JSON, 1<<20, "g", true)
+		entries, err := publishEntries(inputs, publishSettings{enc: protocol.JSON, limit: 1 << 20, groupID: "g", fifo: true})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -190,7 +190,7 @@ func TestPublishEntries(t *testing.T) {
 		}
 	})
 	t.Run("standard", func(t *testing.T) {
-		entries, err := publishEntries(inputs, protocol.BSON, 1<<20, "", false)
+		entries, err := publishEntries(inputs, publishSettings{enc: protocol.BSON, limit: 1 << 20})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -203,7 +203,7 @@ func TestPublishEntries(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		_, err = publishEntries(append(inputs, publishInput{name: "big", payload: big}), protocol.JSON, 300, "", false)
+		_, err = publishEntries(append(inputs, publishInput{name: "big", payload: big}), publishSettings{enc: protocol.JSON, limit: 300})
 		if !errors.Is(err, protocol.ErrTooLarge) || !strings.Contains(err.Error(), "big:") {
 			t.Errorf("error %v; want ErrTooLarge naming the input", err)
 		}
@@ -245,5 +245,15 @@ func TestPublishUsage(t *testing.T) {
 				t.Errorf("exit %d, output %q %q; want exit %d mentioning %q", code, out, errs, tt.code, tt.out)
 			}
 		})
+	}
+}
+
+func TestPublishS3FlagsNeedABucket(t *testing.T) {
+	isolateAWS(t)
+	for _, flag := range []string{"--s3-always", "--s3-key-prefix=x/"} {
+		code, _, errs := runCLI(t, `{"a": 1}`, "publish", "--queue-url", "http://127.0.0.1:1/000000000000/q", flag, "-")
+		if code != exitUsage || !strings.Contains(errs, "need --s3-bucket") {
+			t.Errorf("%s without --s3-bucket: exit %d, stderr %s", flag, code, errs)
+		}
 	}
 }

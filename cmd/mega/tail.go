@@ -2,12 +2,14 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
+	"log/slog"
 	"os"
 	"strings"
 	"time"
 
+	mega "github.com/sqs-mega/sqs-mega-go"
+	"github.com/sqs-mega/sqs-mega-go/internal/lease"
 	"github.com/sqs-mega/sqs-mega-go/match"
 	"github.com/sqs-mega/sqs-mega-go/protocol"
 	"github.com/sqs-mega/sqs-mega-go/transport"
@@ -42,7 +44,10 @@ payloads; text, binary and invalid bodies never match.
 Without --delete the queue is left as it was: tail keeps the messages it
 receives invisible while it runs, so that it sees each one once, and makes
 them all visible again when it stops (their receive count goes up by one).
-With --delete, the printed messages are deleted, and only those. (On a
+With --delete, the printed messages are deleted, and only those, each once
+its line was written: if writing fails (a closed pipe, a full disk), tail
+stops with exit status 1 and gives back at once the message whose line
+failed and every one it holds. (On a
 FIFO queue, the later messages of a group stay out of reach while tail
 holds earlier ones: without --delete it sees the first few of each group.)
 
@@ -51,6 +56,12 @@ for --wait seconds, or on Ctrl-C.
 
 Credentials and region come from the standard AWS configuration chain;
 --endpoint sends the requests to an SQS-compatible server instead of AWS.
+
+With --s3-bucket (repeatable), a message whose body points into a payload
+store (large payloads offloaded to S3 by 'mega publish --s3-bucket' or by the
+AWS SQS Extended Client libraries) prints with the payload read back from
+one of those buckets; a pointer to another bucket, a missing object or a
+size that differs prints as an error and is never deleted.
 
 Exit status: 0 when done, 1 if talking to the queue failed, 2 for bad usage
 or an invalid pattern.
@@ -70,12 +81,14 @@ const (
 )
 
 func cmdTail(ctx context.Context, e *env, args []string) int {
-	fs := newFlags(e, "tail", "--queue-url URL [--endpoint URL] [--region R] [-p PATTERN] [--delete] [--max N] [--wait SECONDS] [--sns-topic-arn ARN]...", tailHelp)
+	fs := newFlags(e, "tail", "--queue-url URL [--endpoint URL] [--region R] [-p PATTERN] [--delete] [--max N] [--wait SECONDS] [--sns-topic-arn ARN]... [--s3-bucket B]...", tailHelp)
 	queueURL := fs.String("queue-url", "", "the `URL` of the SQS queue to read (required)")
 	pattern := fs.String("p", "", "print only the messages this pattern matches: JSON text, or @FILE")
 	del := fs.Bool("delete", false, "delete the messages printed")
 	maxN := fs.Int("max", 0, "stop after printing `N` messages (0: no limit)")
 	wait := fs.Float64("wait", 5, "stop when no new message arrives for this many `seconds`")
+	var buckets stringList
+	fs.Var(&buckets, "s3-bucket", "read large-payload pointers back from this S3 `bucket` (repeatable); pointers elsewhere print as errors")
 	var topics stringList
 	fs.Var(&topics, "sns-topic-arn", "trust this SNS topic (repeatable): unwrap only its envelopes; others are data (default: the topics the queue's policy allows; every envelope unwrapped)")
 	var aws awsFlags
@@ -121,6 +134,9 @@ func cmdTail(ctx context.Context, e *env, args []string) int {
 		return usage("%v", err)
 	}
 	t.queue = q
+	if t.resolver, err = aws.resolver(ctx, buckets); err != nil {
+		return usage("%v", err)
+	}
 	if len(topics) == 0 {
 		t.trusted = policyTopics(ctx, e, q)
 	}
@@ -213,46 +229,48 @@ type tailer struct {
 	// are extended; 0 means tailVisibility.
 	visibility time.Duration
 
-	printed int
-	// held are the messages received and not deleted, by message id: tail
-	// keeps them invisible until it stops.
-	held map[string]*heldMessage
-	// seen are the ids of every message received, so that one whose
-	// visibility ran out and that comes back is not printed twice.
-	seen map[string]bool
-}
+	// resolver reads large payloads back, when buckets are given.
+	resolver *mega.Resolver
 
-type heldMessage struct {
-	id, handle string
-	until      time.Time // when it becomes visible unless extended
+	printed int
+	// lease holds what tail received and did not delete, keyed by message
+	// id: it keeps them invisible until tail stops, so that tail sees each
+	// once, and gives them back then.
+	lease *lease.Lease
 }
 
 // run receives until it is time to stop, then gives back what it holds.
 func (t *tailer) run(ctx context.Context) (status int) {
-	defer func() {
-		if err := t.releaseAll(); err != nil {
-			fmt.Fprintf(t.e.stderr, "mega tail: giving back the messages held: %v\n", err)
-			status = exitFailure
-		}
-	}()
-	status = exitOK
 	if t.visibility == 0 {
 		t.visibility = tailVisibility
 	}
-	t.held = map[string]*heldMessage{}
-	t.seen = map[string]bool{}
+	t.lease = lease.New(lease.Config{
+		Queue:      t.queue,
+		Visibility: t.visibility,
+		Logger:     slog.New(slog.NewTextHandler(t.e.stderr, &slog.HandlerOptions{Level: slog.LevelWarn})),
+	})
+	defer func() {
+		// Whatever was not deleted goes back at once; the deletes asked
+		// for are sent before tail exits.
+		t.lease.ReleaseAll()
+		t.lease.Close(30 * time.Second)
+		if n := t.lease.Counts.DeleteFailures.Load(); n > 0 {
+			fmt.Fprintf(t.e.stderr, "mega tail: %d printed messages could not be deleted; they will be delivered again\n", n)
+			status = exitFailure
+		}
+	}()
 	idleSince := time.Now()
 	for ctx.Err() == nil && (t.max == 0 || t.printed < t.max) {
 		n := transport.MaxBatch
 		if t.max > 0 {
 			n = min(n, t.max-t.printed)
 		}
-		// Short polls, so that Ctrl-C is quick and held messages are
-		// extended in time.
+		// Short polls, so that Ctrl-C is quick.
 		poll := min(max(t.wait-time.Since(idleSince), 0), tailPoll, t.visibility/4)
 		// The poll is not cancelled with ctx: messages an abandoned poll
-		// took would stay invisible, out of reach of the release below.
+		// took would stay invisible, out of reach of the release.
 		pollCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), poll+30*time.Second)
+		sent := t.lease.Now()
 		msgs, err := t.queue.Receive(pollCtx, transport.ReceiveRequest{
 			MaxMessages: n, WaitTime: poll, VisibilityTimeout: t.visibility,
 		})
@@ -261,131 +279,76 @@ func (t *tailer) run(ctx context.Context) (status int) {
 			fmt.Fprintf(t.e.stderr, "mega tail: %v\n", err)
 			return exitFailure
 		}
-		fresh, err := t.take(ctx, msgs)
-		if err != nil {
+		fresh := t.lease.Hold(msgs, sent)
+		if err := t.take(ctx, fresh); err != nil {
 			fmt.Fprintf(t.e.stderr, "mega tail: %v\n", err)
-			status = exitFailure
+			return exitFailure
 		}
-		if fresh > 0 {
+		if len(fresh) > 0 {
 			idleSince = time.Now()
 		} else if time.Since(idleSince) >= t.wait {
 			break
 		}
-		if err := t.extend(); err != nil {
-			fmt.Fprintf(t.e.stderr, "mega tail: %v\n", err)
-			return exitFailure
-		}
 	}
-	return status
+	return exitOK
 }
 
-// take prints the messages received that are new and pass the filter,
-// deletes them with --delete, holds the others, and returns how many were
-// new.
-func (t *tailer) take(ctx context.Context, msgs []transport.Message) (fresh int, err error) {
-	now := time.Now()
-	var deletes []transport.Message
-	for _, m := range msgs {
-		hold := func() { t.held[m.ID] = &heldMessage{id: m.ID, handle: m.ReceiptHandle, until: now.Add(t.visibility)} }
-		if t.seen[m.ID] {
-			hold() // back after its visibility ended: keep the new receipt
-			continue
+// take prints the messages received that pass the filter and deletes
+// them with --delete, each only once its line is written; the others stay
+// held. A failed write stops tail: the message it was for, and every one
+// not yet printed, go back to the queue.
+func (t *tailer) take(ctx context.Context, msgs []*lease.Msg) error {
+	for _, h := range msgs {
+		m := h.Message
+		body := m.Body
+		if t.resolver != nil {
+			var err error
+			if body, _, err = t.resolver.Resolve(ctx, m); err != nil {
+				if t.filter != nil {
+					continue // no pattern matches what cannot be read
+				}
+				// Printed as an invalid message would be: the pointer is
+				// left in the queue, as any message tail does not delete.
+				line, lerr := tailLine(m.ID, protocol.Message{Payload: protocol.Payload{Kind: protocol.KindInvalid}}, err, t.trusted)
+				if lerr != nil {
+					return lerr
+				}
+				if werr := t.write(append(line, '\n')); werr != nil {
+					return fmt.Errorf("writing the line of message %s: %w", m.ID, werr)
+				}
+				t.printed++
+				continue
+			}
 		}
-		t.seen[m.ID] = true
-		fresh++
-		dm, derr := t.dec.Decode(m.Body)
+		dm, derr := t.dec.Decode(body)
 		if ctx.Err() != nil || (t.max > 0 && t.printed >= t.max) || !t.filter.match(dm, derr) {
-			hold()
-			continue
+			continue // held until tail stops
 		}
 		line, err := tailLine(m.ID, dm, derr, t.trusted)
 		if err != nil {
-			return fresh, fmt.Errorf("message %s: %w", m.ID, err)
+			return fmt.Errorf("message %s: %w", m.ID, err)
 		}
-		fmt.Fprintf(t.e.stdout, "%s\n", line)
+		if err := t.write(append(line, '\n')); err != nil {
+			return fmt.Errorf("writing the line of message %s: %w; it and the messages not printed go back to the queue", m.ID, err)
+		}
 		t.printed++
 		if t.delete {
-			deletes = append(deletes, m)
-		} else {
-			hold()
+			h.Delete()
 		}
 	}
-	if len(deletes) == 0 {
-		return fresh, nil
-	}
-	handles := make([]string, len(deletes))
-	for i, m := range deletes {
-		handles[i] = m.ReceiptHandle
-	}
-	opCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
-	defer cancel()
-	errs, err := t.queue.Delete(opCtx, handles)
-	if err != nil {
-		return fresh, fmt.Errorf("deleting %d messages: %w", len(deletes), err)
-	}
-	var failed []error
-	for i, e := range errs {
-		if e != nil {
-			failed = append(failed, fmt.Errorf("message %s printed but not deleted: %w", deletes[i].ID, e))
-		}
-	}
-	return fresh, errors.Join(failed...)
+	return nil
 }
 
-// extend keeps held messages invisible: those with less than half of
-// their visibility timeout left get a new one.
-func (t *tailer) extend() error {
-	now := time.Now()
-	var due []*heldMessage
-	for _, h := range t.held {
-		if h.until.Sub(now) < t.visibility/2 {
-			due = append(due, h)
-		}
+// write writes a line and flushes it to the output, so that a message is
+// deleted only once its line left the process.
+func (t *tailer) write(b []byte) error {
+	if _, err := t.e.stdout.Write(b); err != nil {
+		return err
 	}
-	return t.changeVisibility(due, t.visibility)
-}
-
-// releaseAll makes every held message visible again at once.
-func (t *tailer) releaseAll() error {
-	all := make([]*heldMessage, 0, len(t.held))
-	for _, h := range t.held {
-		all = append(all, h)
+	if f, ok := t.e.stdout.(interface{ Flush() error }); ok {
+		return f.Flush()
 	}
-	err := t.changeVisibility(all, 0)
-	clear(t.held)
-	return err
-}
-
-func (t *tailer) changeVisibility(msgs []*heldMessage, timeout time.Duration) error {
-	var errs []error
-	for len(msgs) > 0 {
-		batch := msgs[:min(len(msgs), transport.MaxBatch)]
-		msgs = msgs[len(batch):]
-		changes := make([]transport.VisibilityChange, len(batch))
-		for i, h := range batch {
-			changes[i] = transport.VisibilityChange{ReceiptHandle: h.handle, Timeout: timeout}
-		}
-		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-		res, err := t.queue.ChangeVisibility(ctx, changes)
-		cancel()
-		if err != nil {
-			errs = append(errs, err)
-			continue
-		}
-		until := time.Now().Add(timeout)
-		for i, e := range res {
-			switch {
-			case e == nil:
-				batch[i].until = until
-			case errors.Is(e, transport.ErrReceiptInvalid):
-				// Received again elsewhere, or deleted: no longer ours.
-				delete(t.held, batch[i].id)
-			default:
-				errs = append(errs, fmt.Errorf("message %s: %w", batch[i].id, e))
-			}
-		}
-	}
-	return errors.Join(errs...)
+	return nil
 }
 
 // tailLine is the line printed for a message: the `mega decode` form of

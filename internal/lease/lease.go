@@ -103,6 +103,7 @@ type Msg struct {
 	extending bool
 	expired   bool // the queue refused the receipt: the message may be someone else's
 	received  time.Time
+	after     func() // called once a delete is confirmed
 }
 
 // New returns a Lease and starts its heartbeat; Close stops it.
@@ -173,7 +174,7 @@ func (l *Lease) Hold(msgs []transport.Message, requested time.Time) []*Msg {
 				// Its delete, with a receipt the queue no longer honours,
 				// is under way: delete it with the new one.
 				h.handle = m.ReceiptHandle
-				redelete = append(redelete, op{handle: h.handle, id: m.ID, deadline: deadline, msg: h})
+				redelete = append(redelete, op{handle: h.handle, id: m.ID, deadline: deadline, msg: h, after: h.after})
 				l.Counts.Duplicates.Add(1)
 				continue
 			}
@@ -283,10 +284,20 @@ func (m *Msg) settleAs(state int) (string, time.Time, bool) {
 // Delete settles the message by deleting it. It reports false when the
 // message was settled already. Until the queue confirms the delete, a
 // copy of the message received again is not handed out but deleted too.
-func (m *Msg) Delete() bool {
+func (m *Msg) Delete() bool { return m.DeleteThen(nil) }
+
+// DeleteThen is Delete, calling after (when not nil) once the queue has
+// confirmed the delete, and only then.
+func (m *Msg) DeleteThen(after func()) bool {
+	if after != nil {
+		after = sync.OnceFunc(after) // a copy's delete may succeed too
+	}
 	h, deadline, ok := m.settleAs(deleting)
 	if ok {
-		m.l.deletes.add(op{handle: h, id: m.Message.ID, deadline: deadline, msg: m})
+		m.l.mu.Lock()
+		m.after = after
+		m.l.mu.Unlock()
+		m.l.deletes.add(op{handle: h, id: m.Message.ID, deadline: deadline, msg: m, after: after})
 	}
 	return ok
 }

@@ -16,6 +16,7 @@ type op struct {
 	why        string        // "retry", "release", "heartbeat", …
 	beat       *Msg          // for a heartbeat: the held message whose deadline moves once it succeeds
 	msg        *Msg          // for a delete: the message, forgotten once it is over
+	after      func()        // for a delete: called once it succeeded
 }
 
 // A delete or visibility change that fails is tried again, with growing
@@ -88,6 +89,9 @@ func (l *Lease) flushDeletes(items []op) {
 			switch {
 			case e == nil:
 				l.Counts.Deleted.Add(1)
+				if items[i].after != nil {
+					items[i].after()
+				}
 			case errors.Is(e, transport.ErrReceiptInvalid):
 				l.log.Warn("mega: deleting a message failed: its receipt is no longer valid; it may be processed again",
 					"message_id", items[i].id, "error", e)

@@ -95,26 +95,8 @@ func (b *Broker) CreateQueue(name string, cfg QueueConfig) (*Queue, error) {
 	if err != nil {
 		return nil, err
 	}
-	invalid := func(format string, args ...any) error {
-		return fmt.Errorf("memory: queue %q: %w: %s", name, transport.ErrInvalidRequest, fmt.Sprintf(format, args...))
-	}
-	vis := orDefault(cfg.VisibilityTimeout, b.visibility)
-	switch {
-	case vis < 0 || vis > transport.MaxVisibilityTimeout:
-		return nil, invalid("visibility timeout %v is not between 0 and %v", vis, transport.MaxVisibilityTimeout)
-	case cfg.Delay < 0 || cfg.Delay > transport.MaxDelay:
-		return nil, invalid("delay %v is not between 0 and %v", cfg.Delay, transport.MaxDelay)
-	case cfg.MaxMessageSize != 0 && (cfg.MaxMessageSize < 1024 || cfg.MaxMessageSize > transport.MaxBodySize):
-		return nil, invalid("maximum message size %d is not between 1024 and %d", cfg.MaxMessageSize, transport.MaxBodySize)
-	case cfg.ContentBasedDeduplication && !fifo:
-		return nil, invalid("content-based deduplication needs a FIFO queue")
-	}
-	if r := cfg.Redrive; r != nil {
-		if r.MaxReceiveCount < 1 || r.MaxReceiveCount > 1000 {
-			return nil, invalid("redrive MaxReceiveCount %d is not between 1 and 1000", r.MaxReceiveCount)
-		}
-		copied := *r
-		cfg.Redrive = &copied
+	if cfg, err = b.checkConfig(name, fifo, cfg); err != nil {
+		return nil, err
 	}
 
 	b.mu.Lock()
@@ -122,25 +104,63 @@ func (b *Broker) CreateQueue(name string, cfg QueueConfig) (*Queue, error) {
 	if b.closed {
 		return nil, fmt.Errorf("memory: create queue %q: %w", name, transport.ErrClosed)
 	}
-	if r := cfg.Redrive; r != nil {
-		dlq := b.lookupLocked(r.DeadLetterQueue)
-		if dlq == nil {
-			return nil, fmt.Errorf("memory: queue %q: dead-letter queue %q: %w", name, r.DeadLetterQueue, transport.ErrQueueNotFound)
-		}
-		if dlq.fifo != fifo {
-			return nil, invalid("a FIFO queue needs a FIFO dead-letter queue and a standard queue a standard one")
-		}
-		r.DeadLetterQueue = dlq.arn
+	if err := b.resolveRedriveLocked(name, fifo, cfg.Redrive); err != nil {
+		return nil, err
 	}
 	if q, ok := b.queues[name]; ok {
-		if !sameConfig(q.cfg, cfg) {
-			return nil, invalid("QueueAlreadyExists: the queue exists with another configuration")
+		if !sameConfig(q.conf.Load().cfg, cfg) {
+			return nil, invalidConfig(name, "QueueAlreadyExists: the queue exists with another configuration")
 		}
 		return q, nil
 	}
 	q := newQueue(b, name, fifo, incarnations.Add(1), cfg)
 	b.queues[name] = q
 	return q, nil
+}
+
+func invalidConfig(name, format string, args ...any) error {
+	return fmt.Errorf("memory: queue %q: %w: %s", name, transport.ErrInvalidRequest, fmt.Sprintf(format, args...))
+}
+
+// checkConfig checks the configuration of the queue called name and
+// returns it with its own copy of the redrive policy.
+func (b *Broker) checkConfig(name string, fifo bool, cfg QueueConfig) (QueueConfig, error) {
+	vis := orDefault(cfg.VisibilityTimeout, b.visibility)
+	switch {
+	case vis < 0 || vis > transport.MaxVisibilityTimeout:
+		return cfg, invalidConfig(name, "visibility timeout %v is not between 0 and %v", vis, transport.MaxVisibilityTimeout)
+	case cfg.Delay < 0 || cfg.Delay > transport.MaxDelay:
+		return cfg, invalidConfig(name, "delay %v is not between 0 and %v", cfg.Delay, transport.MaxDelay)
+	case cfg.MaxMessageSize != 0 && (cfg.MaxMessageSize < 1024 || cfg.MaxMessageSize > transport.MaxBodySize):
+		return cfg, invalidConfig(name, "maximum message size %d is not between 1024 and %d", cfg.MaxMessageSize, transport.MaxBodySize)
+	case cfg.ContentBasedDeduplication && !fifo:
+		return cfg, invalidConfig(name, "content-based deduplication needs a FIFO queue")
+	}
+	if r := cfg.Redrive; r != nil {
+		if r.MaxReceiveCount < 1 || r.MaxReceiveCount > 1000 {
+			return cfg, invalidConfig(name, "redrive MaxReceiveCount %d is not between 1 and 1000", r.MaxReceiveCount)
+		}
+		copied := *r
+		cfg.Redrive = &copied
+	}
+	return cfg, nil
+}
+
+// resolveRedriveLocked checks that the dead-letter queue of r exists and
+// is of the right kind, and names it by its ARN in r.
+func (b *Broker) resolveRedriveLocked(name string, fifo bool, r *Redrive) error {
+	if r == nil {
+		return nil
+	}
+	dlq := b.lookupLocked(r.DeadLetterQueue)
+	if dlq == nil {
+		return fmt.Errorf("memory: queue %q: dead-letter queue %q: %w", name, r.DeadLetterQueue, transport.ErrQueueNotFound)
+	}
+	if dlq.fifo != fifo {
+		return invalidConfig(name, "a FIFO queue needs a FIFO dead-letter queue and a standard queue a standard one")
+	}
+	r.DeadLetterQueue = dlq.arn
+	return nil
 }
 
 // orDefault returns v, or def when v is zero.

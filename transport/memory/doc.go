@@ -16,6 +16,9 @@
 // Tests can inspect queues without receiving from them ([Queue.Stats],
 // [Queue.Messages]) and make time pass at will with a [ManualClock].
 //
+// The subpackage sqsserver serves a broker's queues over the SQS API, for SDKs
+// and tools in other processes (`mega serve`).
+//
 // Every type of the package is safe for concurrent use. The transport
 // passes the conformance suite of package transporttest.
 package memory

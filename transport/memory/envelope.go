@@ -4,6 +4,8 @@ import (
 	"encoding/base64"
 	"math/rand/v2"
 	"slices"
+
+	"github.com/sqs-mega/sqs-mega-go/transport"
 )
 
 // envelopeTimeFormat is the format of an envelope's Timestamp: UTC with
@@ -77,7 +79,7 @@ func appendEnvelope(buf []byte, n *notification, s *Subscription) []byte {
 	for i, k := range names {
 		a := n.Attributes[k]
 		value := a.StringValue
-		if attributeBase(a.DataType) == "Binary" {
+		if transport.AttributeBaseType(a.DataType) == "Binary" {
 			value = base64.StdEncoding.EncodeToString(a.BinaryValue)
 		}
 		buf = append(buf, "    "...)

@@ -2,6 +2,7 @@ package memory
 
 import (
 	"context"
+	"fmt"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -88,9 +89,10 @@ type Queue struct {
 	arn         string
 	fifo        bool
 	incarnation uint64 // unique in the process: see incarnations
-	cfg         QueueConfig
-	vis         time.Duration
-	maxSize     int
+	// conf is replaced whole by SetConfig; readers load it once per
+	// operation, so that each sees one configuration.
+	conf   atomic.Pointer[queueConf]
+	totals Totals // guarded by mu
 
 	// policy is the access policy, read without a lock; policyMu orders
 	// its writers, so that adding a statement loses no concurrent change.
@@ -120,31 +122,38 @@ var (
 	_ transport.DeadLetterFinder = (*Queue)(nil)
 )
 
+// queueConf is a queue's configuration with the defaults applied:
+// immutable once stored.
+type queueConf struct {
+	cfg     QueueConfig
+	vis     time.Duration
+	maxSize int
+}
+
+func newConf(b *Broker, cfg QueueConfig) *queueConf {
+	return &queueConf{
+		cfg:     cfg,
+		vis:     orDefault(cfg.VisibilityTimeout, b.visibility),
+		maxSize: orDefault(cfg.MaxMessageSize, transport.MaxBodySize),
+	}
+}
+
 func newQueue(b *Broker, name string, fifo bool, incarnation uint64, cfg QueueConfig) *Queue {
-	vis := cfg.VisibilityTimeout
-	if vis == 0 {
-		vis = b.visibility
-	}
-	size := cfg.MaxMessageSize
-	if size == 0 {
-		size = transport.MaxBodySize
-	}
-	return &Queue{
+	q := &Queue{
 		broker:      b,
 		name:        name,
 		url:         queueURL(name),
 		arn:         queueARN(name),
 		fifo:        fifo,
 		incarnation: incarnation,
-		cfg:         cfg,
-		vis:         vis,
-		maxSize:     size,
 		msgs:        make(map[uint64]*message),
 		timed:       indexedHeap[*message]{less: byDue},
 		ready:       indexedHeap[*message]{less: bySeq},
 		readyGroups: indexedHeap[*group]{less: byHead},
 		groups:      make(map[string]*group),
 	}
+	q.conf.Store(newConf(b, cfg))
+	return q
 }
 
 // Name returns the queue's name.
@@ -167,15 +176,16 @@ func (q *Queue) Describe(ctx context.Context) (transport.QueueInfo, error) {
 	if err := q.alive(); err != nil {
 		return transport.QueueInfo{}, err
 	}
+	c := q.conf.Load()
 	info := transport.QueueInfo{
 		URL:               q.url,
 		ARN:               q.arn,
 		FIFO:              q.fifo,
-		VisibilityTimeout: q.vis,
-		MaxMessageSize:    q.maxSize,
+		VisibilityTimeout: c.vis,
+		MaxMessageSize:    c.maxSize,
 		Policy:            q.Policy(),
 	}
-	if r := q.cfg.Redrive; r != nil {
+	if r := c.cfg.Redrive; r != nil {
 		info.DeadLetterTargetARN = q.broker.resolveARN(r.DeadLetterQueue)
 		info.MaxReceiveCount = r.MaxReceiveCount
 	}
@@ -192,10 +202,11 @@ func (q *Queue) DeadLetterQueue(ctx context.Context) (transport.Queue, error) {
 	if err := q.alive(); err != nil {
 		return nil, err
 	}
-	if q.cfg.Redrive == nil {
+	r := q.conf.Load().cfg.Redrive
+	if r == nil {
 		return nil, nil
 	}
-	dlq, err := q.broker.queueByARN(q.broker.resolveARN(q.cfg.Redrive.DeadLetterQueue))
+	dlq, err := q.broker.queueByARN(q.broker.resolveARN(r.DeadLetterQueue))
 	if err != nil {
 		return nil, err
 	}
@@ -251,8 +262,9 @@ func (q *Queue) Send(ctx context.Context, batch []transport.Outgoing) ([]transpo
 	}
 	results := make([]transport.SendResult, len(batch))
 	msgs := make([]*message, len(batch))
+	c := q.conf.Load()
 	for i, o := range batch {
-		m, err := q.prepare(o)
+		m, err := q.prepare(c, o)
 		if err != nil {
 			results[i].Err = err
 			continue
@@ -268,7 +280,7 @@ func (q *Queue) Send(ctx context.Context, batch []transport.Outgoing) ([]transpo
 	now := q.broker.clock.Now()
 	for i, m := range msgs {
 		if m != nil {
-			results[i].MessageID, results[i].SequenceNumber = q.enqueueLocked(m, batch[i].Delay, now)
+			results[i].MessageID, results[i].SequenceNumber = q.enqueueLocked(m, batch[i].Delay, c.cfg.Delay, now)
 		}
 	}
 	q.notifyLocked()
@@ -276,8 +288,9 @@ func (q *Queue) Send(ctx context.Context, batch []transport.Outgoing) ([]transpo
 }
 
 // prepare checks o against the queue's rules and builds its message.
-func (q *Queue) prepare(o transport.Outgoing) (*message, error) {
-	if err := checkMessage(o, q.maxSize); err != nil {
+func (q *Queue) prepare(c *queueConf, o transport.Outgoing) (*message, error) {
+	rules := transport.SendRules{MaxSize: c.maxSize, FIFO: q.fifo, ContentDeduplication: c.cfg.ContentBasedDeduplication}
+	if err := transport.CheckSend(o, rules); err != nil {
 		return nil, err
 	}
 	m := &message{
@@ -287,44 +300,20 @@ func (q *Queue) prepare(o transport.Outgoing) (*message, error) {
 		groupID: o.GroupID,
 		index:   -1,
 	}
-	if o.GroupID != "" && !validFIFOID(o.GroupID) {
-		return nil, entryError(transport.ErrInvalidRequest, "InvalidParameterValue",
-			"MessageGroupId %q is not 1 to 128 ASCII letters, digits or punctuation", o.GroupID)
-	}
-	if !q.fifo {
-		// Standard queues take a group id (SQS fair queues), never a
-		// deduplication id.
-		if o.DeduplicationID != "" {
-			return nil, entryError(transport.ErrInvalidRequest, "InvalidParameterValue",
-				"MessageDeduplicationId is valid only on FIFO queues")
-		}
-		return m, nil
-	}
 	switch {
-	case o.GroupID == "":
-		return nil, entryError(transport.ErrInvalidRequest, "MissingParameter",
-			"a message sent to a FIFO queue needs a MessageGroupId")
-	case o.Delay != 0:
-		return nil, entryError(transport.ErrInvalidRequest, "InvalidParameterValue",
-			"FIFO queues take no per-message delay")
+	case !q.fifo:
 	case o.DeduplicationID != "":
-		if !validFIFOID(o.DeduplicationID) {
-			return nil, entryError(transport.ErrInvalidRequest, "InvalidParameterValue",
-				"MessageDeduplicationId %q is not 1 to 128 ASCII letters, digits or punctuation", o.DeduplicationID)
-		}
 		m.dedupID = o.DeduplicationID
-	case q.cfg.ContentBasedDeduplication:
-		m.dedupID = contentDedupID(o.Body)
 	default:
-		return nil, entryError(transport.ErrInvalidRequest, "InvalidParameterValue",
-			"the queue should either have ContentBasedDeduplication enabled or MessageDeduplicationId provided explicitly")
+		m.dedupID = contentDedupID(o.Body)
 	}
 	return m, nil
 }
 
 // enqueueLocked adds a prepared message, or drops it as a duplicate, and
-// returns the message id and sequence number Send reports.
-func (q *Queue) enqueueLocked(m *message, delay time.Duration, now time.Time) (id, seqNum string) {
+// returns the message id and sequence number Send reports. A zero delay
+// means the queue's, queueDelay.
+func (q *Queue) enqueueLocked(m *message, delay, queueDelay time.Duration, now time.Time) (id, seqNum string) {
 	if q.fifo {
 		if e, dup := q.dedup.lookup(m.dedupID, now); dup {
 			return e.messageID, e.seqNum
@@ -334,8 +323,9 @@ func (q *Queue) enqueueLocked(m *message, delay time.Duration, now time.Time) (i
 		q.dedup.add(m.dedupID, m.id, m.seqNum, now)
 	}
 	if delay == 0 {
-		delay = q.cfg.Delay
+		delay = queueDelay
 	}
+	q.totals.Sent++
 	m.sentAt = now
 	q.insertLocked(m, delay, now)
 	return m.id, m.seqNum
@@ -452,30 +442,25 @@ func (q *Queue) Receive(ctx context.Context, req transport.ReceiveRequest) ([]tr
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	switch {
-	case req.MaxMessages < 0 || req.MaxMessages > transport.MaxBatch:
-		return nil, requestError(transport.ErrInvalidRequest, "InvalidParameterValue",
-			"MaxMessages %d is not between 1 and %d", req.MaxMessages, transport.MaxBatch)
-	case req.WaitTime < 0 || req.WaitTime > transport.MaxWaitTime:
-		return nil, requestError(transport.ErrInvalidRequest, "InvalidParameterValue",
-			"WaitTime %v is not between 0 and %v", req.WaitTime, transport.MaxWaitTime)
-	case req.VisibilityTimeout < 0 || req.VisibilityTimeout > transport.MaxVisibilityTimeout:
-		return nil, requestError(transport.ErrInvalidRequest, "InvalidParameterValue",
-			"VisibilityTimeout %v is not between 0 and %v", req.VisibilityTimeout, transport.MaxVisibilityTimeout)
+	if err := transport.CheckReceive(req); err != nil {
+		return nil, fmt.Errorf("memory: %w", err)
 	}
 	n := max(req.MaxMessages, 1)
-	vis := req.VisibilityTimeout
-	if vis == 0 {
-		vis = q.vis
-	}
 	clock := q.broker.clock
 	var deadline time.Time
 	for {
+		c := q.conf.Load()
+		vis := req.VisibilityTimeout
+		if vis == 0 {
+			vis = c.vis
+		}
 		// Resolve the dead-letter queue before locking this one: the
 		// broker's lock is never taken under a queue's.
 		var dlq *Queue
-		if r := q.cfg.Redrive; r != nil {
+		maxReceives := 0
+		if r := c.cfg.Redrive; r != nil {
 			dlq, _ = q.broker.queueByARN(q.broker.resolveARN(r.DeadLetterQueue))
+			maxReceives = r.MaxReceiveCount
 		}
 
 		q.mu.Lock()
@@ -488,7 +473,7 @@ func (q *Queue) Receive(ctx context.Context, req transport.ReceiveRequest) ([]tr
 		if deadline.IsZero() {
 			deadline = now.Add(req.WaitTime)
 		}
-		out, moved := q.takeLocked(now, n, vis, dlq)
+		out, moved := q.takeLocked(now, n, vis, dlq, maxReceives)
 		var wake chan struct{}
 		var next time.Time
 		if len(out) == 0 && now.Before(deadline) {
@@ -526,13 +511,17 @@ func (q *Queue) Receive(ctx context.Context, req transport.ReceiveRequest) ([]tr
 	}
 }
 
-// takeLocked receives up to n messages. Messages over the redrive limit
-// are taken out of the queue and returned in moved, for the caller to
-// hand to dlq once this queue is unlocked.
-func (q *Queue) takeLocked(now time.Time, n int, vis time.Duration, dlq *Queue) (out []transport.Message, moved []*message) {
+// takeLocked receives up to n messages. Messages received maxReceives
+// times already are taken out of the queue and returned in moved, for
+// the caller to hand to dlq once this queue is unlocked.
+func (q *Queue) takeLocked(now time.Time, n int, vis time.Duration, dlq *Queue, maxReceives int) (out []transport.Message, moved []*message) {
 	q.promoteLocked(now)
 	condemned := func(m *message) bool {
-		return dlq != nil && m.receives >= q.cfg.Redrive.MaxReceiveCount
+		if dlq != nil && m.receives >= maxReceives {
+			q.totals.Removed++
+			return true
+		}
+		return false
 	}
 	if !q.fifo {
 		if avail := q.ready.Len(); avail > 0 {
@@ -587,6 +576,7 @@ func (q *Queue) takeLocked(now time.Time, n int, vis time.Duration, dlq *Queue) 
 // structures, as received, and returns what the receiver gets.
 func (q *Queue) deliverLocked(m *message, now time.Time, vis time.Duration) transport.Message {
 	m.receives++
+	q.totals.Received++
 	if m.firstReceive.IsZero() {
 		m.firstReceive = now
 	}
@@ -614,6 +604,7 @@ func (q *Queue) acceptMoved(msgs []*message) {
 	for _, m := range msgs {
 		q.insertLocked(m, 0, now)
 	}
+	q.totals.Sent += uint64(len(msgs))
 	q.notifyLocked()
 }
 
@@ -646,8 +637,8 @@ func (q *Queue) Delete(ctx context.Context, receiptHandles []string) ([]error, e
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	if err := checkBatch(len(receiptHandles)); err != nil {
-		return nil, err
+	if err := transport.CheckBatchSize(len(receiptHandles)); err != nil {
+		return nil, fmt.Errorf("memory: %w", err)
 	}
 	errs := make([]error, len(receiptHandles))
 	q.mu.Lock()
@@ -663,6 +654,7 @@ func (q *Queue) Delete(ctx context.Context, receiptHandles []string) ([]error, e
 		}
 		if m != nil {
 			q.removeLocked(m)
+			q.totals.Removed++
 		}
 	}
 	if q.fifo {
@@ -684,8 +676,8 @@ func (q *Queue) ChangeVisibility(ctx context.Context, changes []transport.Visibi
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	if err := checkBatch(len(changes)); err != nil {
-		return nil, err
+	if err := transport.CheckBatchSize(len(changes)); err != nil {
+		return nil, fmt.Errorf("memory: %w", err)
 	}
 	errs := make([]error, len(changes))
 	q.mu.Lock()
@@ -696,9 +688,8 @@ func (q *Queue) ChangeVisibility(ctx context.Context, changes []transport.Visibi
 	now := q.broker.clock.Now()
 	q.promoteLocked(now)
 	for i, c := range changes {
-		if c.Timeout < 0 || c.Timeout > transport.MaxVisibilityTimeout {
-			errs[i] = entryError(transport.ErrInvalidRequest, "InvalidParameterValue",
-				"visibility timeout %v is not between 0 and %v", c.Timeout, transport.MaxVisibilityTimeout)
+		if err := transport.CheckVisibilityTimeout(c.Timeout); err != nil {
+			errs[i] = err
 			continue
 		}
 		m, err := q.lookupLocked(c.ReceiptHandle)
@@ -792,6 +783,7 @@ func (q *Queue) Purge() error {
 }
 
 func (q *Queue) purgeLocked() {
+	q.totals.Removed += uint64(len(q.msgs))
 	clear(q.msgs)
 	q.timed.reset()
 	q.ready.reset()

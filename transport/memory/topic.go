@@ -7,6 +7,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/sqs-mega/sqs-mega-go/filterpolicy"
 	"github.com/sqs-mega/sqs-mega-go/transport"
 )
 
@@ -84,7 +85,7 @@ type Subscription struct {
 	topic  *Topic
 	queue  *Queue
 	cfg    SubscriptionConfig
-	filter *filterPolicy
+	filter *filterpolicy.Policy
 }
 
 // ARN returns the subscription's ARN.
@@ -204,14 +205,10 @@ func (b *Broker) DeleteTopic(nameOrARN string) error {
 // topic send to it (see [Queue.SetPolicy]): a consumer of the queue then
 // trusts the topic's envelopes. Unsubscribing leaves the policy as it is.
 //
-// A filter policy supports the SNS operators: exact strings, numbers,
-// booleans and null; "prefix", "suffix", "equals-ignore-case",
-// "anything-but" (of values, or of a prefix or suffix), "numeric" (=, <,
-// <=, >, >=, or a range), "exists", "cidr" and "$or". In the
-// MessageAttributes scope, String and String.Array attributes are
-// strings, Number attributes numbers, and Binary attributes are ignored.
-// In the MessageBody scope, the policy nests like the body, which must
-// be a JSON object. An invalid policy fails with
+// A filter policy is parsed and evaluated by package filterpolicy, which
+// states its semantics: the SNS operators, in the MessageAttributes or
+// the MessageBody scope, read where AWS's documentation leaves a case
+// open so that SNS delivers the least. An invalid policy fails with
 // transport.ErrInvalidRequest.
 func (b *Broker) Subscribe(t *Topic, q *Queue, cfg SubscriptionConfig) (*Subscription, error) {
 	if t == nil || q == nil || t.broker != b || q.broker != b {
@@ -221,7 +218,7 @@ func (b *Broker) Subscribe(t *Topic, q *Queue, cfg SubscriptionConfig) (*Subscri
 		return nil, fmt.Errorf("memory: subscribe %s to %s: %w: a standard topic cannot deliver to a FIFO queue",
 			q.name, t.name, transport.ErrInvalidRequest)
 	}
-	var filter *filterPolicy
+	var filter *filterpolicy.Policy
 	switch cfg.FilterPolicyScope {
 	case "", "MessageAttributes", "MessageBody":
 	default:
@@ -230,7 +227,7 @@ func (b *Broker) Subscribe(t *Topic, q *Queue, cfg SubscriptionConfig) (*Subscri
 	}
 	if cfg.FilterPolicy != "" {
 		var err error
-		if filter, err = parseFilterPolicy(cfg.FilterPolicy, cfg.FilterPolicyScope == "MessageBody"); err != nil {
+		if filter, err = filterpolicy.Parse(cfg.FilterPolicy, filterpolicy.Scope(cfg.FilterPolicyScope)); err != nil {
 			return nil, fmt.Errorf("memory: subscribe: %w: filter policy: %w", transport.ErrInvalidRequest, err)
 		}
 	}
@@ -305,7 +302,9 @@ func (t *Topic) Send(ctx context.Context, batch []transport.Outgoing) ([]transpo
 	errs := make([]error, len(batch))
 	for i, o := range batch {
 		if o.Delay != 0 {
-			errs[i] = entryError(transport.ErrInvalidRequest, "InvalidParameterValue", "topics take no delay")
+			// Publications carry no delay: report it, or what comes
+			// before it, now.
+			errs[i] = transport.CheckPublish(o, "", t.rules())
 		}
 		pubs[i] = Publication{Message: o.Body, Attributes: o.Attributes, GroupID: o.GroupID, DeduplicationID: o.DeduplicationID}
 	}
@@ -392,40 +391,13 @@ func (t *Topic) publish(ctx context.Context, pubs []Publication, errs []error) (
 
 // check checks a publication against the topic's rules.
 func (t *Topic) check(p *Publication) error {
-	if err := checkMessage(transport.Outgoing{Body: p.Message, Attributes: p.Attributes}, t.maxSize); err != nil {
-		return err
-	}
-	if len(p.Subject) > 100 {
-		return entryError(transport.ErrInvalidRequest, "InvalidParameter", "the subject is longer than 100 characters")
-	}
-	for i := 0; i < len(p.Subject); i++ {
-		if c := p.Subject[i]; c < ' ' || c > '~' {
-			return entryError(transport.ErrInvalidRequest, "InvalidParameter", "the subject may hold only printable ASCII characters")
-		}
-	}
-	if p.GroupID != "" && !validFIFOID(p.GroupID) {
-		return entryError(transport.ErrInvalidRequest, "InvalidParameter",
-			"MessageGroupId %q is not 1 to 128 ASCII letters, digits or punctuation", p.GroupID)
-	}
-	if !t.fifo {
-		if p.DeduplicationID != "" {
-			return entryError(transport.ErrInvalidRequest, "InvalidParameter", "MessageDeduplicationId is valid only on FIFO topics")
-		}
-		return nil
-	}
-	switch {
-	case p.GroupID == "":
-		return entryError(transport.ErrInvalidRequest, "InvalidParameter", "a message published to a FIFO topic needs a MessageGroupId")
-	case p.DeduplicationID != "":
-		if !validFIFOID(p.DeduplicationID) {
-			return entryError(transport.ErrInvalidRequest, "InvalidParameter",
-				"MessageDeduplicationId %q is not 1 to 128 ASCII letters, digits or punctuation", p.DeduplicationID)
-		}
-	case !t.cfg.ContentBasedDeduplication:
-		return entryError(transport.ErrInvalidRequest, "InvalidParameter",
-			"the topic should either have ContentBasedDeduplication enabled or MessageDeduplicationId provided explicitly")
-	}
-	return nil
+	o := transport.Outgoing{Body: p.Message, Attributes: p.Attributes, GroupID: p.GroupID, DeduplicationID: p.DeduplicationID}
+	return transport.CheckPublish(o, p.Subject, t.rules())
+}
+
+// rules are the topic's additions to the rule book.
+func (t *Topic) rules() transport.PublishRules {
+	return transport.PublishRules{MaxSize: t.maxSize, FIFO: t.fifo, ContentDeduplication: t.cfg.ContentBasedDeduplication}
 }
 
 // deliver sends the notifications the subscription's filter accepts to
@@ -437,7 +409,7 @@ func (s *Subscription) deliver(ctx context.Context, ns []notification) {
 	batch := make([]transport.Outgoing, 0, len(ns))
 	for i := range ns {
 		n := &ns[i]
-		if s.filter != nil && !s.filter.matches(n.Message, n.Attributes) {
+		if s.filter != nil && !s.filter.Match(n.Message, policyAttributes(n.Attributes)) {
 			continue
 		}
 		var o transport.Outgoing
@@ -467,3 +439,11 @@ func (s *Subscription) deliver(ctx context.Context, ns []notification) {
 // signingCert is the certificate name of the notification envelopes: as
 // on AWS, one per region for a long time.
 var signingCert = fmt.Sprintf("SimpleNotificationService-%016x%016x.pem", rand.Uint64(), rand.Uint64())
+
+// policyAttributes gives message attributes to a filter policy.
+type policyAttributes map[string]transport.Attribute
+
+func (a policyAttributes) Attribute(name string) (dataType, stringValue string, ok bool) {
+	at, ok := a[name]
+	return at.DataType, at.StringValue, ok
+}

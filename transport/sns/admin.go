@@ -2,7 +2,6 @@ package sns
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"maps"
@@ -107,7 +106,8 @@ type QueueSubscription struct {
 	// MessageAttributes.
 	RawMessageDelivery bool
 	// FilterPolicy, a JSON document, selects the messages delivered; empty
-	// means all.
+	// means all. A pattern's push-down (SNSFilter of a compiled
+	// match.Matcher) gives one, with the scope FilterMessageBody.
 	FilterPolicy string
 	// FilterPolicyScope is FilterMessageAttributes (default) or
 	// FilterMessageBody.
@@ -124,47 +124,8 @@ type QueueSubscription struct {
 // queues is an SQS client (*sqs.Client of aws-sdk-go-v2) for the queue's
 // account and region.
 func SubscribeQueue(ctx context.Context, client AdminAPI, queues QueueAPI, topicARN, queueURL string, sub QueueSubscription) (string, error) {
-	if _, err := parseTopicARN(topicARN); err != nil {
-		return "", err
-	}
-	attrs := map[string]string{}
-	if sub.RawMessageDelivery {
-		// Set only when true: moto takes any value given to Subscribe,
-		// "false" included, as true.
-		attrs["RawMessageDelivery"] = "true"
-	}
-	if sub.FilterPolicy != "" {
-		if !json.Valid([]byte(sub.FilterPolicy)) {
-			return "", fmt.Errorf("sns: FilterPolicy is not JSON: %w", transport.ErrInvalidRequest)
-		}
-		attrs["FilterPolicy"] = sub.FilterPolicy
-	}
-	switch sub.FilterPolicyScope {
-	case "":
-	case FilterMessageAttributes, FilterMessageBody:
-		if sub.FilterPolicy == "" {
-			return "", fmt.Errorf("sns: FilterPolicyScope without a FilterPolicy: %w", transport.ErrInvalidRequest)
-		}
-		attrs["FilterPolicyScope"] = sub.FilterPolicyScope
-	default:
-		return "", fmt.Errorf("sns: FilterPolicyScope %q: want %q or %q: %w", sub.FilterPolicyScope, FilterMessageAttributes, FilterMessageBody, transport.ErrInvalidRequest)
-	}
-
-	queueARN, err := allowTopic(ctx, queues, queueURL, topicARN)
-	if err != nil {
-		return "", err
-	}
-	out, err := client.Subscribe(ctx, &awssns.SubscribeInput{
-		TopicArn:              aws.String(topicARN),
-		Protocol:              aws.String("sqs"),
-		Endpoint:              aws.String(queueARN),
-		Attributes:            attrs,
-		ReturnSubscriptionArn: true,
-	})
-	if err != nil {
-		return "", wrapErr("Subscribe", err)
-	}
-	return aws.ToString(out.SubscriptionArn), nil
+	s, err := Subscribe(ctx, client, queues, topicARN, queueURL, sub)
+	return s.ARN, err
 }
 
 // Unsubscribe deletes a subscription.
@@ -174,31 +135,32 @@ func Unsubscribe(ctx context.Context, client AdminAPI, subscriptionARN string) e
 }
 
 // allowTopic adds to the queue's policy a statement allowing the topic to
-// send to it, unless one is there already, and returns the queue's ARN.
-func allowTopic(ctx context.Context, queues QueueAPI, queueURL, topicARN string) (string, error) {
+// send to it, unless one is there already, and returns the queue's ARN
+// and whether it wrote the policy.
+func allowTopic(ctx context.Context, queues QueueAPI, queueURL, topicARN string) (queueARN string, changed bool, err error) {
 	out, err := queues.GetQueueAttributes(ctx, &awssqs.GetQueueAttributesInput{
 		QueueUrl:       aws.String(queueURL),
 		AttributeNames: []sqstypes.QueueAttributeName{sqstypes.QueueAttributeNameQueueArn, sqstypes.QueueAttributeNamePolicy},
 	})
 	if err != nil {
-		return "", wrapQueueErr("GetQueueAttributes", err)
+		return "", false, wrapQueueErr("GetQueueAttributes", err)
 	}
-	queueARN := out.Attributes[string(sqstypes.QueueAttributeNameQueueArn)]
+	queueARN = out.Attributes[string(sqstypes.QueueAttributeNameQueueArn)]
 	if queueARN == "" {
-		return "", fmt.Errorf("sns: GetQueueAttributes returned no QueueArn for %s", queueURL)
+		return "", false, fmt.Errorf("sns: GetQueueAttributes returned no QueueArn for %s", queueURL)
 	}
 	policy, changed, err := addTopicStatement(out.Attributes[string(sqstypes.QueueAttributeNamePolicy)], queueARN, topicARN)
 	if err != nil || !changed {
-		return queueARN, err
+		return queueARN, false, err
 	}
 	_, err = queues.SetQueueAttributes(ctx, &awssqs.SetQueueAttributesInput{
 		QueueUrl:   aws.String(queueURL),
 		Attributes: map[string]string{string(sqstypes.QueueAttributeNamePolicy): policy},
 	})
 	if err != nil {
-		return "", wrapQueueErr("SetQueueAttributes", err)
+		return "", false, wrapQueueErr("SetQueueAttributes", err)
 	}
-	return queueARN, nil
+	return queueARN, true, nil
 }
 
 // wrapQueueErr wraps an error of the SQS client, recognising a missing

@@ -159,19 +159,14 @@ func (t *Topic) publishBatch(ctx context.Context, batch []transport.Outgoing, ch
 	return nil
 }
 
+// checkOutgoing validates one entry against the rule book, so that a bad
+// entry fails alone and at once. SNS itself takes more than
+// transport.MaxAttributes attributes, but an SQS subscriber cannot
+// receive them. Whether a FIFO topic deduplicates by content is not
+// known here: SNS itself checks that.
 func (t *Topic) checkOutgoing(m transport.Outgoing) error {
-	if size := m.Size(); size > t.maxSize {
-		return fmt.Errorf("sns: message of %d bytes exceeds the limit of %d bytes: %w", size, t.maxSize, transport.ErrTooLarge)
-	}
-	if len(m.Attributes) > transport.MaxAttributes {
-		// SNS itself takes more, but an SQS subscriber cannot receive them.
-		return fmt.Errorf("sns: %d message attributes, at most %d allowed: %w", len(m.Attributes), transport.MaxAttributes, transport.ErrInvalidRequest)
-	}
-	if m.Delay != 0 {
-		return fmt.Errorf("sns: SNS has no delivery delay (give the subscribed queue one): %w", transport.ErrInvalidRequest)
-	}
-	if t.fifo && m.GroupID == "" {
-		return fmt.Errorf("sns: a message to a FIFO topic needs a group id: %w", transport.ErrInvalidRequest)
+	if err := transport.CheckPublish(m, "", transport.PublishRules{MaxSize: t.maxSize, FIFO: t.fifo, ContentDeduplication: true}); err != nil {
+		return fmt.Errorf("sns: %w", err)
 	}
 	return nil
 }

@@ -72,6 +72,8 @@ func TestValidationBeforeNetwork(t *testing.T) {
 		{"Delay", stdARN, nil, []transport.Outgoing{{Body: "x", Delay: time.Second}}, nil, transport.ErrInvalidRequest},
 		{"TooManyAttributes", stdARN, nil, []transport.Outgoing{{Body: "x", Attributes: attrs}}, nil, transport.ErrInvalidRequest},
 		{"FIFOWithoutGroup", fifoARN, nil, []transport.Outgoing{{Body: "x", DeduplicationID: "d"}}, nil, transport.ErrInvalidRequest},
+		{"EmptyBody", stdARN, nil, []transport.Outgoing{{}}, nil, transport.ErrInvalidRequest},
+		{"InvalidCharacters", stdARN, nil, []transport.Outgoing{{Body: "a\x00b"}}, nil, transport.ErrInvalidRequest},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -198,25 +198,12 @@ func (q *Queue) sendMessageInput(m transport.Outgoing) *awssqs.SendMessageInput 
 	}
 }
 
-// checkOutgoing validates one entry against the rules SQS would apply, so
-// that a bad entry fails alone and at once.
+// checkOutgoing validates one entry against the rule book of SQS, so
+// that a bad entry fails alone and at once. Whether a FIFO queue
+// deduplicates by content is not known here: SQS itself checks that.
 func (q *Queue) checkOutgoing(m transport.Outgoing, limit int) error {
-	if size := m.Size(); size > limit {
-		return fmt.Errorf("sqs: message of %d bytes exceeds the limit of %d bytes: %w", size, limit, transport.ErrTooLarge)
-	}
-	if len(m.Attributes) > transport.MaxAttributes {
-		return fmt.Errorf("sqs: %d message attributes, at most %d allowed: %w", len(m.Attributes), transport.MaxAttributes, transport.ErrInvalidRequest)
-	}
-	if m.Delay < 0 || m.Delay > transport.MaxDelay {
-		return fmt.Errorf("sqs: delay %v out of range [0, %v]: %w", m.Delay, transport.MaxDelay, transport.ErrInvalidRequest)
-	}
-	if q.fifo {
-		if m.GroupID == "" {
-			return fmt.Errorf("sqs: a message to FIFO queue needs a group id: %w", transport.ErrInvalidRequest)
-		}
-		if m.Delay > 0 {
-			return fmt.Errorf("sqs: FIFO queues take no per-message delay: %w", transport.ErrInvalidRequest)
-		}
+	if err := transport.CheckSend(m, transport.SendRules{MaxSize: limit, FIFO: q.fifo, ContentDeduplication: true}); err != nil {
+		return fmt.Errorf("sqs: %w", err)
 	}
 	return nil
 }
@@ -245,14 +232,8 @@ func (q *Queue) Receive(ctx context.Context, req transport.ReceiveRequest) ([]tr
 	if n == 0 {
 		n = 1
 	}
-	if n < 0 || n > transport.MaxBatch {
-		return nil, fmt.Errorf("sqs: Receive: MaxMessages %d out of range [1, %d]: %w", req.MaxMessages, transport.MaxBatch, transport.ErrInvalidRequest)
-	}
-	if req.WaitTime < 0 || req.WaitTime > transport.MaxWaitTime {
-		return nil, fmt.Errorf("sqs: Receive: WaitTime %v out of range [0, %v]: %w", req.WaitTime, transport.MaxWaitTime, transport.ErrInvalidRequest)
-	}
-	if req.VisibilityTimeout < 0 || req.VisibilityTimeout > transport.MaxVisibilityTimeout {
-		return nil, fmt.Errorf("sqs: Receive: VisibilityTimeout %v out of range [0, %v]: %w", req.VisibilityTimeout, transport.MaxVisibilityTimeout, transport.ErrInvalidRequest)
+	if err := transport.CheckReceive(req); err != nil {
+		return nil, fmt.Errorf("sqs: Receive: %w", err)
 	}
 	in := &awssqs.ReceiveMessageInput{
 		QueueUrl:                    aws.String(q.url),
@@ -325,12 +306,12 @@ func (q *Queue) ChangeVisibility(ctx context.Context, changes []transport.Visibi
 	in := &awssqs.ChangeMessageVisibilityBatchInput{QueueUrl: aws.String(q.url)}
 	var sent []int
 	for i, c := range changes {
-		switch {
-		case c.ReceiptHandle == "":
+		if c.ReceiptHandle == "" {
 			errs[i] = fmt.Errorf("sqs: ChangeVisibility: empty receipt handle: %w", transport.ErrReceiptInvalid)
 			continue
-		case c.Timeout < 0 || c.Timeout > transport.MaxVisibilityTimeout:
-			errs[i] = fmt.Errorf("sqs: ChangeVisibility: timeout %v out of range [0, %v]: %w", c.Timeout, transport.MaxVisibilityTimeout, transport.ErrInvalidRequest)
+		}
+		if err := transport.CheckVisibilityTimeout(c.Timeout); err != nil {
+			errs[i] = fmt.Errorf("sqs: ChangeVisibility: %w", err)
 			continue
 		}
 		sent = append(sent, i)
@@ -370,8 +351,8 @@ func fillEntryErrors[S any](errs []error, sent []int, ok []S, failed []types.Bat
 }
 
 func checkBatch(op string, n int) error {
-	if n < 1 || n > transport.MaxBatch {
-		return fmt.Errorf("sqs: %s: %d entries, want 1 to %d: %w", op, n, transport.MaxBatch, transport.ErrInvalidRequest)
+	if err := transport.CheckBatchSize(n); err != nil {
+		return fmt.Errorf("sqs: %s: %w", op, err)
 	}
 	return nil
 }

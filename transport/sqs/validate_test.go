@@ -118,6 +118,9 @@ func TestValidationBeforeNetwork(t *testing.T) {
 		{"NegativeDelay", stdURL, nil, []transport.Outgoing{{Body: "x", Delay: -time.Second}}, nil, transport.ErrInvalidRequest},
 		{"FIFOWithoutGroup", fifoURL, nil, []transport.Outgoing{{Body: "x", DeduplicationID: "d"}}, nil, transport.ErrInvalidRequest},
 		{"FIFOWithDelay", fifoURL, nil, []transport.Outgoing{{Body: "x", GroupID: "g", Delay: time.Second}}, nil, transport.ErrInvalidRequest},
+		{"EmptyBody", stdURL, nil, []transport.Outgoing{{}}, nil, transport.ErrInvalidRequest},
+		{"ReservedAttributeName", stdURL, nil, []transport.Outgoing{{Body: "x", Attributes: map[string]transport.Attribute{"AWS.x": transport.StringAttribute("v")}}}, nil, transport.ErrInvalidRequest},
+		{"DeduplicationIDOnStandard", stdURL, nil, []transport.Outgoing{{Body: "x", DeduplicationID: "d"}}, nil, transport.ErrInvalidRequest},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -4,7 +4,7 @@
 //
 // Usage:
 //
-//	sqsfake [-addr 127.0.0.1:9324] [-latency 15ms] [-second 1s] [-queue name]...
+//	sqsfake [-addr 127.0.0.1:9324] [-latency 15ms] [-second 1s] [-seed n] [-exact-short-polls] [-queue name]...
 //
 // It prints the endpoint URL on the first line of standard output, then
 // serves until interrupted; on SIGINT or SIGTERM it prints the request
@@ -35,6 +35,8 @@ func main() {
 	flag.StringVar(&opts.Addr, "addr", "127.0.0.1:9324", "loopback `address` to listen on (port 0 picks one)")
 	flag.DurationVar(&opts.Latency, "latency", 0, "`delay` before answering each request")
 	flag.DurationVar(&opts.Second, "second", 0, "length of one API second (visibility timeouts, delays, waits); default 1s")
+	flag.Uint64Var(&opts.ShortPollSeed, "seed", 0, "seed of what short polls find, for repeatable runs (0: random)")
+	flag.BoolVar(&opts.ExactShortPolls, "exact-short-polls", false, "short polls return every available message instead of sampling as SQS does")
 	flag.Var(&queues, "queue", "create a standard queue of this `name` at start (repeatable)")
 	flag.Parse()
 	if err := run(opts, queues); err != nil {

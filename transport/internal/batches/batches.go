@@ -33,8 +33,8 @@ type Sender struct {
 // Many in as many requests as Limit needs. Results keep the order of the
 // entries; the call fails as a whole only when no request went through.
 func (s Sender) Send(batch []transport.Outgoing) ([]transport.SendResult, error) {
-	if n := len(batch); n < 1 || n > transport.MaxBatch {
-		return nil, fmt.Errorf("%s: Send: %d entries, want 1 to %d: %w", s.Pkg, n, transport.MaxBatch, transport.ErrInvalidRequest)
+	if err := transport.CheckBatchSize(len(batch)); err != nil {
+		return nil, fmt.Errorf("%s: Send: %w", s.Pkg, err)
 	}
 	if err := s.checkIDs(batch); err != nil {
 		return nil, err
@@ -84,32 +84,16 @@ func (s Sender) Send(batch []transport.Outgoing) ([]transport.SendResult, error)
 // refuse: malformed or repeated. The ids sent are the entries' positions,
 // so that results map back to entries whatever the caller gave.
 func (s Sender) checkIDs(batch []transport.Outgoing) error {
-	seen := make(map[string]bool, len(batch))
+	var ids []string
 	for _, m := range batch {
-		if m.ID == "" {
-			continue
+		if m.ID != "" {
+			ids = append(ids, m.ID)
 		}
-		if !validID(m.ID) {
-			return fmt.Errorf("%s: Send: entry id %q: want 1 to 80 letters, digits, '-' or '_': %w", s.Pkg, m.ID, transport.ErrInvalidRequest)
-		}
-		if seen[m.ID] {
-			return fmt.Errorf("%s: Send: entry id %q used twice: %w", s.Pkg, m.ID, transport.ErrInvalidRequest)
-		}
-		seen[m.ID] = true
+	}
+	if err := transport.CheckBatchEntryIDs(ids); err != nil {
+		return fmt.Errorf("%s: Send: %w", s.Pkg, err)
 	}
 	return nil
-}
-
-func validID(id string) bool {
-	if id == "" || len(id) > 80 {
-		return false
-	}
-	for _, r := range id {
-		if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '-' || r == '_') {
-			return false
-		}
-	}
-	return true
 }
 
 // PackBySize splits the entries idx of batch into consecutive groups whose

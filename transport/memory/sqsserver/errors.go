@@ -1,13 +1,19 @@
-package sqsfake
+package sqsserver
 
 import (
+	"context"
+	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
+	"strconv"
+
+	"github.com/sqs-mega/sqs-mega-go/transport"
 )
 
-// Error is an error reply of the SQS API. Handlers of the server produce
-// them; an intercept function (see [Server.SetIntercept]) may return one to
-// make the server answer with it.
+// Error is an error answer of the SQS API. The server answers with one
+// when a request fails; a handler in front of a [Server] (one injecting
+// faults, say) writes its own with [WriteError]. It is plain data.
 type Error struct {
 	// Code is the error shape of the SQS model, such as
 	// "QueueDoesNotExist", "RequestThrottled" or "InvalidParameterValue".
@@ -20,11 +26,12 @@ type Error struct {
 }
 
 // Error implements error.
-func (e *Error) Error() string { return "sqsfake: " + e.Code + ": " + e.Message }
+func (e *Error) Error() string { return "sqsserver: " + e.Code + ": " + e.Message }
 
-// errorInfo is what the SQS model says about an error shape: its HTTP status,
-// its legacy query-protocol code (sent in x-amzn-query-error) and whether the
-// sender or the service is at fault.
+// errorInfo is what the SQS model says about an error shape: its HTTP
+// status, its legacy query-protocol code (sent in x-amzn-query-error,
+// which SDKs read as the error code) and whether the sender or the
+// service is at fault.
 type errorInfo struct {
 	status    int
 	queryCode string
@@ -56,8 +63,8 @@ var errorTable = map[string]errorInfo{
 	"ServiceUnavailable":           {503, "ServiceUnavailable", "Receiver"},
 }
 
-// Shapes that the AWS JSON protocol reports in a coral namespace rather than
-// the SQS one.
+// Shapes that the AWS JSON protocol reports in a coral namespace rather
+// than the SQS one.
 var coralErrors = map[string]bool{
 	"SerializationException":    true,
 	"UnknownOperationException": true,
@@ -85,6 +92,68 @@ func (e *Error) typeName() string {
 	return "com.amazonaws.sqs#" + e.Code
 }
 
+// senderFault reports whether the client is to blame, as batch entries
+// say in SenderFault.
+func (e *Error) senderFault() bool { return e.info().fault == "Sender" }
+
+// WriteError writes e as SQS does in the AWS JSON 1.0 protocol: the HTTP
+// status of its code, a body {"__type": "com.amazonaws.sqs#<Code>",
+// "message": ...}, and the x-amzn-query-error header with the legacy
+// code, from which SDKs take the error code.
+func WriteError(w http.ResponseWriter, e *Error) {
+	info := e.info()
+	b, _ := json.Marshal(struct {
+		Type    string `json:"__type"`
+		Message string `json:"message"`
+	}{e.typeName(), e.Message})
+	h := w.Header()
+	h.Set("X-Amzn-Query-Error", info.queryCode+";"+info.fault)
+	h["Content-Type"] = []string{contentType}
+	h["Content-Length"] = []string{strconv.Itoa(len(b))}
+	h["X-Amzn-Requestid"] = []string{newRequestID()}
+	w.WriteHeader(info.status)
+	w.Write(b)
+}
+
+// codes maps the errors of the memory transport to SQS error codes: an
+// error carrying a *transport.EntryError takes its code; the others are
+// classified by the sentinel they wrap, in this order.
+var codes = []struct {
+	err  error
+	code string
+}{
+	{transport.ErrQueueNotFound, "QueueDoesNotExist"},
+	{transport.ErrReceiptInvalid, "ReceiptHandleIsInvalid"},
+	{transport.ErrTooLarge, "BatchRequestTooLong"},
+	{transport.ErrInvalidRequest, "InvalidParameterValue"},
+	{transport.ErrThrottled, "RequestThrottled"},
+	{transport.ErrClosed, "ServiceUnavailable"},
+	{context.Canceled, "RequestCanceled"},
+	{context.DeadlineExceeded, "RequestCanceled"},
+}
+
+// apiError turns an error of the memory transport into the SQS error the
+// wire carries.
+func apiError(err error) *Error {
+	var e *Error
+	if errors.As(err, &e) {
+		return e
+	}
+	var entry *transport.EntryError
+	if errors.As(err, &entry) {
+		return &Error{Code: entry.Code, Message: entry.Message}
+	}
+	for _, c := range codes {
+		if errors.Is(err, c.err) {
+			if c.code == "QueueDoesNotExist" {
+				return errQueueDoesNotExist()
+			}
+			return &Error{Code: c.code, Message: err.Error()}
+		}
+	}
+	return &Error{Code: "InternalError", Message: err.Error(), Status: http.StatusInternalServerError}
+}
+
 func errorf(code, format string, args ...any) *Error {
 	return &Error{Code: code, Message: fmt.Sprintf(format, args...)}
 }
@@ -99,8 +168,4 @@ func errInvalidParameter(format string, args ...any) *Error {
 
 func errMissing(name string) *Error {
 	return errorf("MissingParameter", "The request must contain the parameter %s.", name)
-}
-
-func internalError(err error) *Error {
-	return &Error{Code: "InternalError", Message: err.Error(), Status: http.StatusInternalServerError}
 }

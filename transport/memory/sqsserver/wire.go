@@ -1,4 +1,4 @@
-package sqsfake
+package sqsserver
 
 import (
 	"crypto/md5"
@@ -30,15 +30,19 @@ type queueURLOutput struct {
 }
 
 type getQueueURLInput struct {
-	QueueName string `json:"QueueName"`
+	QueueName              string `json:"QueueName"`
+	QueueOwnerAWSAccountID string `json:"QueueOwnerAWSAccountId"`
 }
 
+// queueInput is the QueueUrl of a request on one queue.
 type queueInput struct {
 	QueueURL string `json:"QueueUrl"`
 }
 
+func (in *queueInput) queueURL() string { return in.QueueURL }
+
 type getQueueAttributesInput struct {
-	QueueURL       string   `json:"QueueUrl"`
+	queueInput
 	AttributeNames []string `json:"AttributeNames"`
 }
 
@@ -47,7 +51,7 @@ type attributesOutput struct {
 }
 
 type setQueueAttributesInput struct {
-	QueueURL   string            `json:"QueueUrl"`
+	queueInput
 	Attributes map[string]string `json:"Attributes"`
 }
 
@@ -62,8 +66,21 @@ type listQueuesOutput struct {
 	NextToken string   `json:"NextToken,omitempty"`
 }
 
+type listDeadLetterSourceQueuesInput struct {
+	queueInput
+	MaxResults *int   `json:"MaxResults"`
+	NextToken  string `json:"NextToken"`
+}
+
+// listDeadLetterSourceQueuesOutput spells queueUrls in lower case, as
+// the SQS model does for this action alone.
+type listDeadLetterSourceQueuesOutput struct {
+	QueueUrls []string `json:"queueUrls"`
+	NextToken string   `json:"NextToken,omitempty"`
+}
+
 type sendMessageInput struct {
-	QueueURL                string                    `json:"QueueUrl"`
+	queueInput
 	MessageBody             *string                   `json:"MessageBody"`
 	DelaySeconds            *int                      `json:"DelaySeconds"`
 	MessageAttributes       map[string]attributeValue `json:"MessageAttributes"`
@@ -77,6 +94,7 @@ type sendMessageOutput struct {
 	MD5OfMessageBody             string `json:"MD5OfMessageBody"`
 	MD5OfMessageAttributes       string `json:"MD5OfMessageAttributes,omitempty"`
 	MD5OfMessageSystemAttributes string `json:"MD5OfMessageSystemAttributes,omitempty"`
+	SequenceNumber               string `json:"SequenceNumber,omitempty"`
 }
 
 type sendMessageBatchEntry struct {
@@ -85,8 +103,8 @@ type sendMessageBatchEntry struct {
 }
 
 type sendMessageBatchInput struct {
-	QueueURL string                  `json:"QueueUrl"`
-	Entries  []sendMessageBatchEntry `json:"Entries"`
+	queueInput
+	Entries []sendMessageBatchEntry `json:"Entries"`
 }
 
 type sendMessageBatchResult struct {
@@ -107,7 +125,7 @@ type sendMessageBatchOutput struct {
 }
 
 type receiveMessageInput struct {
-	QueueURL                    string   `json:"QueueUrl"`
+	queueInput
 	AttributeNames              []string `json:"AttributeNames"`
 	MessageSystemAttributeNames []string `json:"MessageSystemAttributeNames"`
 	MessageAttributeNames       []string `json:"MessageAttributeNames"`
@@ -131,7 +149,7 @@ type receiveMessageOutput struct {
 }
 
 type deleteMessageInput struct {
-	QueueURL      string `json:"QueueUrl"`
+	queueInput
 	ReceiptHandle string `json:"ReceiptHandle"`
 }
 
@@ -142,8 +160,8 @@ type receiptEntry struct {
 }
 
 type batchReceiptsInput struct {
-	QueueURL string         `json:"QueueUrl"`
-	Entries  []receiptEntry `json:"Entries"`
+	queueInput
+	Entries []receiptEntry `json:"Entries"`
 }
 
 type batchID struct {
@@ -156,7 +174,7 @@ type batchReceiptsOutput struct {
 }
 
 type changeVisibilityInput struct {
-	QueueURL          string `json:"QueueUrl"`
+	queueInput
 	ReceiptHandle     string `json:"ReceiptHandle"`
 	VisibilityTimeout *int   `json:"VisibilityTimeout"`
 }

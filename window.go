@@ -1,0 +1,136 @@
+package mega
+
+import (
+	"math"
+	"sync"
+	"time"
+)
+
+// window bounds the messages a Run holds: received and not yet settled,
+// plus those asked for by receives under way. Unless the bound is fixed
+// (WithMaxInFlight), it follows Little's law: to keep the pipe full, the
+// consumer must hold about what it settles during the round trip of a
+// receive, so the bound is twice the settle rate times that round trip,
+// plus room for the handlers and a batch, within [floor, ceiling].
+// Slow handlers thus make it small (what waits stays little, and the
+// heartbeat keeps it invisible), a slow network large.
+type window struct {
+	mu      sync.Mutex
+	cond    sync.Cond
+	used    int
+	limit   int
+	stopped bool
+
+	fixed          bool
+	floor, ceiling int
+
+	// For the adaptation.
+	settled   int64 // messages given back since the last sample
+	sampledAt time.Time
+	rtt       time.Duration // moving average of the receives that came back full
+}
+
+const (
+	// defaultWindow is where an adaptive window starts.
+	defaultWindow = 100
+	// maxWindow is the ceiling of an adaptive window: the memory a
+	// consumer may use is about this many messages.
+	maxWindow = 1000
+	// windowSample is how often the adaptive bound is recomputed.
+	windowSample = 250 * time.Millisecond
+)
+
+func newWindow(cfg *config, now time.Time) *window {
+	w := &window{sampledAt: now}
+	w.cond.L = &w.mu
+	if cfg.maxInFlight > 0 {
+		w.fixed, w.limit, w.floor, w.ceiling = true, cfg.maxInFlight, cfg.maxInFlight, cfg.maxInFlight
+		return w
+	}
+	w.floor = cfg.concurrency + batchSize
+	w.ceiling = max(maxWindow, w.floor)
+	w.limit = max(defaultWindow, w.floor)
+	return w
+}
+
+const batchSize = 10
+
+// acquire waits until n more messages fit, then takes room for them; it
+// reports false when the window was stopped first.
+func (w *window) acquire(n int) bool {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	for !w.stopped && w.used+n > w.limit {
+		w.cond.Wait()
+	}
+	if w.stopped {
+		return false
+	}
+	w.used += n
+	return true
+}
+
+// room reports whether n more messages fit now.
+func (w *window) room(n int) bool {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.used+n <= w.limit
+}
+
+// release gives back room for n messages; settled says they were handled
+// (rather than never received), for the settle rate.
+func (w *window) release(n int, settled bool) {
+	if n == 0 {
+		return
+	}
+	w.mu.Lock()
+	w.used -= n
+	if settled {
+		w.settled += int64(n)
+	}
+	w.mu.Unlock()
+	w.cond.Broadcast()
+}
+
+// stop wakes every waiter, for good.
+func (w *window) stop() {
+	w.mu.Lock()
+	w.stopped = true
+	w.mu.Unlock()
+	w.cond.Broadcast()
+}
+
+// size returns the bound.
+func (w *window) size() int {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.limit
+}
+
+// observe records a receive that came back full after rtt, and now and
+// then recomputes the bound.
+func (w *window) observe(rtt time.Duration, now time.Time) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.fixed {
+		return
+	}
+	if w.rtt == 0 {
+		w.rtt = rtt
+	} else {
+		w.rtt = (4*w.rtt + rtt) / 5
+	}
+	elapsed := now.Sub(w.sampledAt)
+	if elapsed < windowSample {
+		return
+	}
+	rate := float64(w.settled) / elapsed.Seconds()
+	w.settled, w.sampledAt = 0, now
+	want := int(math.Ceil(2*rate*w.rtt.Seconds())) + w.floor
+	// Grow at most by half at a time, shrink at most by a quarter: one
+	// odd sample does not swing it.
+	want = min(want, w.limit+w.limit/2)
+	want = max(want, w.limit-w.limit/4)
+	w.limit = min(max(want, w.floor), w.ceiling)
+	w.cond.Broadcast()
+}
