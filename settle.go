@@ -131,8 +131,9 @@ func (e *engine) deadLetter(tm transport.Message, reason string) error {
 // DeadLetter sends a copy of a message that cannot be processed to the
 // dead-letter queue dlq, as a [Consumer] does with the reason of an
 // ActionPoison verdict (SPEC §4): the body as received, the message
-// attributes (in name order, as many as fit beside the reason within the
-// 10 SQS allows), the reason (cut to 1 KiB) in the [AttrDeadLetterReason]
+// attributes (the size attribute of an offloaded payload first, then in
+// name order, as many as fit beside the reason within the 10 SQS allows),
+// the reason (cut to 1 KiB) in the [AttrDeadLetterReason]
 // attribute and, when fifo is set, the message's group with its message
 // id as deduplication id. A copy too large for the reason is sent without
 // it; the reason is then only in the log. DeadLetter returns nil once dlq

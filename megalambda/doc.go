@@ -28,6 +28,12 @@
 // and the first record of a group that is not done holds back the rest
 // of its group (reported as failures, not handled); other groups go on.
 //
+// A router with [mega.WithPayloadResolver] reads offloaded payloads back,
+// but the adapter never deletes them from the store: the event source
+// mapping deletes a message only after the function has answered, so a
+// payload deleted earlier could be missing when the message comes back.
+// Let a lifecycle rule on the bucket expire them.
+//
 // [Handler.SNS] handles an SNS event and returns an error when a
 // notification is not done, so that Lambda retries it. [Handler.Invoke]
 // takes either event as raw JSON and checks it first, for
