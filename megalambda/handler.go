@@ -51,7 +51,8 @@ type Handler struct {
 
 // New returns a handler that routes records through router, which holds
 // the subscribers and the decoding and deciding options ([mega.NewRouter]:
-// topics trusted, backoff, maximum receives, unmatched records kept).
+// topics trusted, backoff, maximum receives, unmatched records kept). An
+// invalid option is an error matching [mega.ErrInvalidOption].
 func New(router *mega.Router, opts ...Option) (*Handler, error) {
 	if router == nil {
 		return nil, invalid("nil router")
