@@ -607,3 +607,30 @@ func TestNewOptions(t *testing.T) {
 		t.Errorf("nil router: %v", err)
 	}
 }
+
+// TestSNSDeadline: a notification not done a margin before the deadline
+// is an error, so that Lambda retries it.
+func TestSNSDeadline(t *testing.T) {
+	start := time.Now()
+	clock := memory.NewManualClock(start)
+	ctx, cancel := context.WithDeadline(context.Background(), start.Add(time.Hour))
+	defer cancel()
+	started := make(chan struct{})
+	r, _ := mega.NewRouter(mega.WithLogger(quiet), mega.WithTopicARNs(trustedTopic))
+	_ = r.Subscribe(mega.Subscriber{
+		Event: match.Event{},
+		Process: func(ctx context.Context, m *mega.Message) error {
+			close(started)
+			<-ctx.Done()
+			return ctx.Err()
+		},
+	})
+	h, _ := megalambda.New(r, megalambda.WithLogger(quiet), megalambda.WithClock(clock), megalambda.WithDeadlineMargin(time.Minute))
+	done := make(chan error, 1)
+	go func() { done <- h.SNS(ctx, snsEvent(t, "sns-ok.json")) }()
+	<-started
+	clock.Advance(59 * time.Minute)
+	if err := <-done; !errors.Is(err, megalambda.ErrNotProcessed) {
+		t.Fatalf("err = %v, want ErrNotProcessed", err)
+	}
+}
