@@ -626,8 +626,9 @@ func TestSNSDeadline(t *testing.T) {
 		},
 	})
 	h, _ := megalambda.New(r, megalambda.WithLogger(quiet), megalambda.WithClock(clock), megalambda.WithDeadlineMargin(time.Minute))
+	ev := snsEvent(t, "sns-ok.json")
 	done := make(chan error, 1)
-	go func() { done <- h.SNS(ctx, snsEvent(t, "sns-ok.json")) }()
+	go func() { done <- h.SNS(ctx, ev) }()
 	<-started
 	clock.Advance(59 * time.Minute)
 	if err := <-done; !errors.Is(err, megalambda.ErrNotProcessed) {
