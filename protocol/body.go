@@ -1,0 +1,525 @@
+package protocol
+
+import (
+	"encoding/json"
+	"strconv"
+	"unicode/utf8"
+)
+
+// Body is a message body scanned once and decoded only on demand. [Decoder.Scan]
+// classifies the body (SPEC §2) and validates a MEGA event without
+// building it; [Body.Lookup] and [Body.LookupString] then read values of
+// the document that patterns apply to (the normalized MEGA document, or
+// the data document) straight from the body, and [Body.Message] decodes
+// the whole message the first time it is called. So a consumer can decide
+// which subscribers want a message before paying for its decoding.
+//
+// The zero Body is ready for Scan. A Body is reused by each Scan, which
+// keeps its buffers: values it returned stay valid, but a Body is not
+// safe for concurrent use.
+type Body struct {
+	dec  *Decoder
+	body string
+	kind Kind
+
+	outer, inner tape
+	t            *tape // the tape holding the payload document, or nil
+	root         int32 // the payload document on t
+	env          int32 // the SNS envelope on outer, or -1
+	mega         bool  // the document is a valid MEGA event on t
+	txtTape      *tape // a text payload that is a JSON string literal
+	txt          string
+
+	done bool // msg and err hold the decoded message
+	msg  Message
+	err  error
+
+	sbuf []byte // LookupString's escaped strings
+}
+
+// Scan scans body into b and returns its kind, the kind [Decoder.Decode]
+// gives it. The body is read as it is; it must not change while b is in
+// use.
+func (d *Decoder) Scan(body string, b *Body) Kind {
+	*b = Body{dec: d, body: body, outer: b.outer, inner: b.inner, sbuf: b.sbuf[:0], env: -1}
+	b.kind = b.scan()
+	return b.kind
+}
+
+// Kind returns the kind of the scanned body.
+func (b *Body) Kind() Kind { return b.kind }
+
+// decoded records the message of the reference decoding, for bodies the
+// scanner does not read itself (BSON).
+func (b *Body) decoded() Kind {
+	b.t = nil
+	b.msg, b.err = b.dec.decode(b.body, true)
+	b.done = true
+	return b.msg.Kind
+}
+
+func (b *Body) scan() Kind {
+	body := b.body
+	if body == "" {
+		return KindText
+	}
+	if maybeJSON(body) && utf8.ValidString(body) && b.outer.scanJSON(body) {
+		t := &b.outer
+		switch t.toks[0].kind {
+		case tObject:
+			if b.envelope() {
+				if t.str(t.member(0, "Type")) != "Notification" {
+					return KindNone
+				}
+				return b.notification(t.str(t.member(0, "Message")))
+			}
+			return b.document(t, 0)
+		case tString, tEscaped:
+			b.txtTape = t
+			return KindText
+		}
+		b.txt = body
+		return KindText
+	}
+	if isBase64(body) {
+		return b.decoded()
+	}
+	b.txt = body
+	return KindText
+}
+
+// notification scans the message of an SNS notification, which is
+// decoded like a body but never unwrapped again.
+func (b *Body) notification(s string) Kind {
+	if s == "" {
+		return KindText
+	}
+	if maybeJSON(s) && utf8.ValidString(s) && b.inner.scanJSON(s) {
+		switch b.inner.toks[0].kind {
+		case tObject:
+			return b.document(&b.inner, 0)
+		case tString, tEscaped:
+			b.txtTape = &b.inner
+			return KindText
+		}
+		b.txt = s
+		return KindText
+	}
+	if isBase64(s) {
+		return b.decoded()
+	}
+	b.txt = s
+	return KindText
+}
+
+// envelope reports whether the outer document is an SNS envelope the
+// decoder unwraps, as Decoder.envelope decides on the decoded document.
+func (b *Body) envelope() bool {
+	t := &b.outer
+	for _, k := range [...]string{"Type", "MessageId", "TopicArn", "Timestamp", "Message"} {
+		if i := t.member(0, k); i < 0 || t.toks[i].kind != tString && t.toks[i].kind != tEscaped {
+			return false
+		}
+	}
+	switch t.str(t.member(0, "Type")) {
+	case "Notification", "SubscriptionConfirmation", "UnsubscribeConfirmation":
+	default:
+		return false
+	}
+	if d := b.dec; (len(d.TopicARNs) > 0 || d.TrustedOnly) && !TopicAllowed(d.TopicARNs, t.str(t.member(0, "TopicArn"))) {
+		return false
+	}
+	b.env = 0
+	return true
+}
+
+// document classifies the document at token r of t.
+func (b *Body) document(t *tape, r int32) Kind {
+	b.t, b.root = t, r
+	if !isMegaTape(t, r) {
+		return KindData
+	}
+	if !validMega(t, r) {
+		b.message() // the error says what is wrong
+		return KindInvalid
+	}
+	b.mega = true
+	return KindMega
+}
+
+// isMegaTape is IsMega on a tape.
+func isMegaTape(t *tape, r int32) bool {
+	p := t.member(r, "protocol")
+	if p < 0 || !isStr(t, p) || t.str(p) != "mega" {
+		return false
+	}
+	v := t.member(r, "version")
+	if v < 0 || t.toks[v].kind != tNumber {
+		return false
+	}
+	f, err := strconv.ParseFloat(t.text(v), 64)
+	return err == nil && f == 1
+}
+
+func isStr(t *tape, i int32) bool {
+	k := t.toks[i].kind
+	return k == tString || k == tEscaped
+}
+
+// absent reports whether token i is missing or null.
+func absent(t *tape, i int32) bool { return i < 0 || t.toks[i].kind == tNull }
+
+// validMega reports whether parseMega would accept the document at r,
+// without building anything: the same rules, read on the tape.
+func validMega(t *tape, r int32) bool {
+	ev := t.member(r, "event")
+	if absent(t, ev) || t.toks[ev].kind != tObject {
+		return false
+	}
+	name := t.member(ev, "name")
+	if name < 0 || !isStr(t, name) || t.toks[name].start == t.toks[name].end {
+		return false
+	}
+	ts := t.member(ev, "timestamp")
+	if ts < 0 || !isStr(t, ts) {
+		return false
+	}
+	var buf [64]byte
+	if _, ok := parseTimestamp(string(unquote(buf[:0], t.text(ts)))); !ok {
+		return false
+	}
+	if !validVersion(t, t.member(ev, "version")) ||
+		!optional(t, t.member(ev, "domain"), isStr) ||
+		!optional(t, t.member(ev, "subject"), isStr) ||
+		!optional(t, t.member(ev, "publisher"), isStr) ||
+		!optional(t, t.member(ev, "attributes"), isObject) ||
+		!optional(t, t.member(r, "extra"), isObject) {
+		return false
+	}
+	o := t.member(r, "object")
+	if absent(t, o) {
+		return true
+	}
+	if !isObject(t, o) {
+		return false
+	}
+	cur := t.member(o, "current")
+	return cur >= 0 && isObject(t, cur) && t.toks[cur].n > 0 &&
+		optional(t, t.member(o, "previous"), isObject) &&
+		optional(t, t.member(o, "type"), isStr) &&
+		optional(t, t.member(o, "id"), isStr) &&
+		validVersion(t, t.member(o, "version"))
+}
+
+func isObject(t *tape, i int32) bool { return t.toks[i].kind == tObject }
+
+// optional: missing, null, or of the kind ok accepts.
+func optional(t *tape, i int32, ok func(*tape, int32) bool) bool {
+	return absent(t, i) || ok(t, i)
+}
+
+func validVersion(t *tape, i int32) bool {
+	_, ok := tapeVersion(t, i)
+	return ok
+}
+
+// tapeVersion is validator.version on a tape: missing, null and 0 are 1.
+func tapeVersion(t *tape, i int32) (int, bool) {
+	if absent(t, i) {
+		return 1, true
+	}
+	var n int
+	var ok bool
+	switch t.toks[i].kind {
+	case tNumber:
+		n, ok = integer(t.text(i))
+	case tString, tEscaped:
+		var buf [64]byte
+		s := string(unquote(buf[:0], t.text(i)))
+		if ok = isIntegerText(s); ok {
+			n, ok = integer(s)
+		}
+	}
+	if !ok {
+		return 1, false
+	}
+	if n == 0 {
+		return 1, true
+	}
+	return n, true
+}
+
+// Message returns the decoded message, as [Decoder.Decode] returns it.
+// The body is decoded on the first call, in one pass over the scan: maps
+// and slices are sized from it and strings share the body's memory.
+func (b *Body) Message() (Message, error) {
+	b.message()
+	return b.msg, b.err
+}
+
+func (b *Body) message() {
+	if b.done {
+		return
+	}
+	b.done = true
+	switch {
+	case b.t != nil:
+		doc := b.t.decode(b.root, true).(map[string]any)
+		b.msg, b.err = document(doc)
+	case b.kind == KindText:
+		b.msg = Message{Payload: NewText(b.text())}
+	}
+	if b.env >= 0 {
+		b.msg.SNS = b.snsEnvelope()
+	}
+}
+
+// text returns a text body's text: the string a JSON string literal
+// holds, or the body (an SNS notification's message) as it is.
+func (b *Body) text() string {
+	if b.txtTape != nil {
+		return b.txtTape.str(0)
+	}
+	return b.txt
+}
+
+func (b *Body) snsEnvelope() *SNS {
+	t := &b.outer
+	env := &SNS{
+		Type:      t.str(t.member(0, "Type")),
+		MessageID: t.str(t.member(0, "MessageId")),
+		TopicARN:  t.str(t.member(0, "TopicArn")),
+		Timestamp: t.str(t.member(0, "Timestamp")),
+	}
+	if s := t.member(0, "Subject"); s >= 0 && isStr(t, s) {
+		env.Subject = t.str(s)
+	}
+	if a := t.member(0, "MessageAttributes"); a >= 0 && isObject(t, a) {
+		env.MessageAttributes = make(map[string]SNSAttribute, t.toks[a].n)
+		j := a + 1
+		for range t.toks[a].n {
+			var attr SNSAttribute
+			if v := j + 1; isObject(t, v) {
+				if x := t.member(v, "Type"); x >= 0 && isStr(t, x) {
+					attr.Type = t.str(x)
+				}
+				if x := t.member(v, "Value"); x >= 0 && isStr(t, x) {
+					attr.Value = t.str(x)
+				}
+			}
+			env.MessageAttributes[t.str(j)] = attr
+			j = t.toks[j+1].next
+		}
+	}
+	return env
+}
+
+// Document value lookups.
+
+type found uint8
+
+const (
+	missing  found = iota
+	onTape         // the value is token i of the payload's tape
+	computed       // the value is v
+	whole          // the value needs the decoded document
+)
+
+// Lookup returns the value at path in the document patterns apply to: the
+// normalized MEGA document ([Mega.Document]) or the data document; ok is
+// false when a key on the way is missing or a value on the way is not an
+// object. Values come from the body without decoding the rest of it;
+// objects and arrays are decoded when asked for. For other kinds of
+// body, every path is missing.
+func (b *Body) Lookup(path []string) (any, bool) {
+	i, v, f := b.find(path)
+	switch f {
+	case onTape:
+		return b.t.decode(i, true), true
+	case computed:
+		return v, true
+	case whole:
+		return b.wholeLookup(path)
+	}
+	return nil, false
+}
+
+// LookupString is [Body.Lookup] for a string value: ok is false when the
+// value is missing or not a string. It allocates nothing for a string
+// without escape sequences; a string it returns may share memory with b
+// and is valid until the next call.
+func (b *Body) LookupString(path []string) (string, bool) {
+	i, v, f := b.find(path)
+	switch f {
+	case onTape:
+		if isStr(b.t, i) {
+			return b.t.strInto(i, &b.sbuf), true
+		}
+	case computed:
+		s, ok := v.(string)
+		return s, ok
+	case whole:
+		v, ok := b.wholeLookup(path)
+		s, isS := v.(string)
+		return s, ok && isS
+	}
+	return "", false
+}
+
+func (b *Body) wholeLookup(path []string) (any, bool) {
+	b.message()
+	var v any
+	switch b.msg.Kind {
+	case KindMega:
+		v = b.msg.Mega.Document()
+	case KindData:
+		v = b.msg.Data
+	default:
+		return nil, false
+	}
+	for _, k := range path {
+		m, ok := v.(map[string]any)
+		if !ok {
+			return nil, false
+		}
+		if v, ok = m[k]; !ok {
+			return nil, false
+		}
+	}
+	return v, true
+}
+
+var (
+	megaProtocol any = "mega"
+	megaVersion  any = json.Number("1")
+	smallInts        = func() (a [16]any) {
+		for i := range a {
+			a[i] = json.Number(strconv.Itoa(i))
+		}
+		return a
+	}()
+)
+
+func versionValue(n int) any {
+	if n >= 0 && n < len(smallInts) {
+		return smallInts[n]
+	}
+	return json.Number(strconv.Itoa(n))
+}
+
+// find locates path in the payload document.
+func (b *Body) find(path []string) (int32, any, found) {
+	t := b.t
+	switch {
+	case t == nil && b.done:
+		return -1, nil, whole // decoded by the reference decoder
+	case t == nil || b.kind != KindMega && b.kind != KindData:
+		return -1, nil, missing
+	case !b.mega:
+		if i := t.path(b.root, path); i >= 0 {
+			return i, nil, onTape
+		}
+		return -1, nil, missing
+	case len(path) < 2:
+		if len(path) == 1 {
+			switch path[0] {
+			case "protocol":
+				return -1, megaProtocol, computed
+			case "version":
+				return -1, megaVersion, computed
+			case "event", "object", "extra":
+				if path[0] == "object" && absent(t, t.member(b.root, "object")) {
+					return -1, nil, missing
+				}
+				return -1, nil, whole
+			}
+			return -1, nil, missing
+		}
+		return -1, nil, whole
+	}
+	r := b.root
+	switch path[0] {
+	case "event":
+		ev := t.member(r, "event")
+		switch k := path[1]; k {
+		case "name", "domain", "subject", "publisher":
+			i := t.member(ev, k)
+			if absent(t, i) || len(path) > 2 {
+				return -1, nil, missing
+			}
+			return i, nil, onTape
+		case "timestamp", "version":
+			if len(path) > 2 {
+				return -1, nil, missing
+			}
+			i := t.member(ev, k)
+			if k == "version" {
+				n, _ := tapeVersion(t, i)
+				return -1, versionValue(n), computed
+			}
+			ts, _ := parseTimestamp(t.str(i))
+			return -1, ts, computed
+		case "attributes":
+			if len(path) == 2 {
+				return -1, nil, whole
+			}
+			a := t.member(ev, "attributes")
+			i := int32(-1)
+			if !absent(t, a) {
+				i = t.member(a, path[2])
+			}
+			if i < 0 && !eventKeys[path[2]] {
+				i = t.member(ev, path[2])
+			}
+			if i = t.path(i, path[3:]); i >= 0 {
+				return i, nil, onTape
+			}
+		}
+		return -1, nil, missing
+	case "object":
+		o := t.member(r, "object")
+		if absent(t, o) {
+			return -1, nil, missing
+		}
+		switch k := path[1]; k {
+		case "type", "id", "current", "previous":
+			i := t.member(o, k)
+			if absent(t, i) {
+				return -1, nil, missing
+			}
+			if i = t.path(i, path[2:]); i >= 0 {
+				return i, nil, onTape
+			}
+		case "version":
+			if len(path) == 2 {
+				n, _ := tapeVersion(t, t.member(o, k))
+				return -1, versionValue(n), computed
+			}
+		}
+		return -1, nil, missing
+	case "extra":
+		e := t.member(r, "extra")
+		if absent(t, e) {
+			return -1, nil, missing
+		}
+		if i := t.path(e, path[1:]); i >= 0 {
+			return i, nil, onTape
+		}
+	}
+	return -1, nil, missing
+}
+
+// IsObject reports whether the value at path, as [Body.Lookup] reads it,
+// is an object, without decoding it.
+func (b *Body) IsObject(path []string) bool {
+	i, _, f := b.find(path)
+	switch f {
+	case onTape:
+		return b.t.toks[i].kind == tObject
+	case whole:
+		v, _ := b.wholeLookup(path)
+		_, ok := v.(map[string]any)
+		return ok
+	}
+	return false
+}
