@@ -46,6 +46,19 @@ func (d *Decoder) Scan(body string, b *Body) Kind {
 	return b.kind
 }
 
+// release drops what b refers to, keeping its buffers, and returns the
+// buffers to a reasonable size after a huge body.
+func (b *Body) release() {
+	const keep = 1 << 14
+	if cap(b.outer.toks) > keep {
+		b.outer.toks = nil
+	}
+	if cap(b.inner.toks) > keep {
+		b.inner.toks = nil
+	}
+	*b = Body{outer: tape{toks: b.outer.toks[:0]}, inner: tape{toks: b.inner.toks[:0]}, sbuf: b.sbuf[:0]}
+}
+
 // Kind returns the kind of the scanned body.
 func (b *Body) Kind() Kind { return b.kind }
 

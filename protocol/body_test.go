@@ -31,7 +31,7 @@ var lookupPaths = [][]string{
 // kind, the same message and error, and the same value at every path.
 func checkScan(t *testing.T, d *Decoder, b *Body, body string) {
 	t.Helper()
-	want, werr := d.Decode(body)
+	want, werr := d.decode(body, true) // through codec.DecodeJSON
 	kind := d.Scan(body, b)
 	if kind != want.Kind {
 		t.Fatalf("Scan(%q) = %s, Decode gives %s", body, kind, want.Kind)

@@ -4,6 +4,7 @@ import (
 	"encoding/base64"
 	"path"
 	"strings"
+	"sync"
 	"time"
 	"unsafe"
 
@@ -45,10 +46,23 @@ func Decode(body string) (Message, error) {
 // It never fails but for a document that carries the MEGA header and is
 // not a valid MEGA event: the message then has KindInvalid and the error,
 // a *ValidationError, lists every problem.
+//
+// A JSON body is scanned once and decoded from the scan, with every map
+// and slice sized beforehand; its strings share the body's memory.
 func (d *Decoder) Decode(body string) (Message, error) {
-	return d.decode(body, true)
+	b := bodies.Get().(*Body)
+	d.Scan(body, b)
+	m, err := b.Message()
+	b.release()
+	bodies.Put(b)
+	return m, err
 }
 
+// bodies holds scan buffers for Decode.
+var bodies = sync.Pool{New: func() any { return new(Body) }}
+
+// decode is Decode through codec.DecodeJSON: the reference the scanner is
+// tested against, and the decoder of bodies the scanner leaves (BSON).
 func (d *Decoder) decode(body string, unwrap bool) (Message, error) {
 	if body == "" {
 		return Message{Payload: NewText("")}, nil
