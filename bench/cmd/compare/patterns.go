@@ -144,7 +144,12 @@ func lookup(doc map[string]any, path []string) (any, bool) {
 // optional attribute) shared by everyone, and many narrow ones (per
 // customer, per e-mail address, per object id range). Matches per event
 // stay small as n grows, as they do in practice.
-func genPatterns(seed uint64, n int) []pattern {
+func genPatterns(seed uint64, n int) []pattern { return genPatternsWith(seed, n, true) }
+
+// genPatternsWith is genPatterns, where anythingBut false writes every
+// anything-but condition as the equality with the other values of its
+// field, so that the set has none.
+func genPatternsWith(seed uint64, n int, anythingBut bool) []pattern {
 	var allNames, prefixes []string
 	for _, d := range domains {
 		allNames = append(allNames, d.names...)
@@ -202,6 +207,39 @@ func genPatterns(seed uint64, n int) []pattern {
 		default:
 			out[i] = pattern{{"customer_id", opExact, customer(r)}, {pick(r, optionalAttributes), opExists, nil}}
 		}
+	}
+	if !anythingBut {
+		for _, p := range out {
+			for i, c := range p {
+				if c.Op == opAnythingBut {
+					p[i] = cond{c.Field, opExact, othersOf(c.Field, c.Values)}
+				}
+			}
+		}
+	}
+	return out
+}
+
+// othersOf returns the values of field that are not in values, or values
+// when there are none.
+func othersOf(field string, values []string) []string {
+	var all []string
+	switch field {
+	case "channel":
+		all = channels
+	case "publisher":
+		for _, d := range domains {
+			all = append(all, d.publishers...)
+		}
+	}
+	var out []string
+	for _, v := range all {
+		if !slices.Contains(values, v) && !slices.Contains(out, v) {
+			out = append(out, v)
+		}
+	}
+	if len(out) == 0 {
+		return values
 	}
 	return out
 }
