@@ -1,9 +1,12 @@
 package protocol
 
 import (
+	"encoding/base64"
 	"encoding/json"
 	"strconv"
+	"strings"
 	"unicode/utf8"
+	"unsafe"
 )
 
 // Body is a message body scanned once and decoded only on demand. [Decoder.Scan]
@@ -35,13 +38,14 @@ type Body struct {
 	err  error
 
 	sbuf []byte // LookupString's escaped strings
+	raw  []byte // a BSON body, decoded from base64
 }
 
 // Scan scans body into b and returns its kind, the kind [Decoder.Decode]
 // gives it. The body is read as it is; it must not change while b is in
 // use.
 func (d *Decoder) Scan(body string, b *Body) Kind {
-	*b = Body{dec: d, body: body, outer: b.outer, inner: b.inner, sbuf: b.sbuf[:0], env: -1}
+	*b = Body{dec: d, body: body, outer: b.outer, inner: b.inner, sbuf: b.sbuf[:0], raw: b.raw, env: -1}
 	b.kind = b.scan()
 	return b.kind
 }
@@ -56,7 +60,10 @@ func (b *Body) release() {
 	if cap(b.inner.toks) > keep {
 		b.inner.toks = nil
 	}
-	*b = Body{outer: tape{toks: b.outer.toks[:0]}, inner: tape{toks: b.inner.toks[:0]}, sbuf: b.sbuf[:0]}
+	if cap(b.raw) > keep {
+		b.raw = nil
+	}
+	*b = Body{outer: tape{toks: b.outer.toks[:0]}, inner: tape{toks: b.inner.toks[:0]}, sbuf: b.sbuf[:0], raw: b.raw}
 }
 
 // Kind returns the kind of the scanned body.
@@ -95,10 +102,28 @@ func (b *Body) scan() Kind {
 		return KindText
 	}
 	if isBase64(body) {
-		return b.decoded()
+		return b.bson(body, &b.outer)
 	}
 	b.txt = body
 	return KindText
+}
+
+// bson scans a base64 body as a BSON document into t, or leaves it to the
+// reference decoder when the scanner cannot read it.
+func (b *Body) bson(s string, t *tape) Kind {
+	n := base64.StdEncoding.DecodedLen(len(s))
+	if cap(b.raw) < n {
+		b.raw = make([]byte, n)
+	}
+	n, err := base64.StdEncoding.Decode(b.raw[:n], unsafe.Slice(unsafe.StringData(s), len(s)))
+	if err != nil {
+		b.txt = s
+		return KindText
+	}
+	if !t.scanBSON(unsafe.String(unsafe.SliceData(b.raw), n)) {
+		return b.decoded()
+	}
+	return b.document(t, 0)
 }
 
 // notification scans the message of an SNS notification, which is
@@ -119,7 +144,7 @@ func (b *Body) notification(s string) Kind {
 		return KindText
 	}
 	if isBase64(s) {
-		return b.decoded()
+		return b.bson(s, &b.inner)
 	}
 	b.txt = s
 	return KindText
@@ -167,10 +192,11 @@ func isMegaTape(t *tape, r int32) bool {
 		return false
 	}
 	v := t.member(r, "version")
-	if v < 0 || t.toks[v].kind != tNumber {
+	if v < 0 || !t.isNumber(v) {
 		return false
 	}
-	f, err := strconv.ParseFloat(t.text(v), 64)
+	var buf [32]byte
+	f, err := strconv.ParseFloat(t.numText(v, buf[:0]), 64)
 	return err == nil && f == 1
 }
 
@@ -194,12 +220,14 @@ func validMega(t *tape, r int32) bool {
 		return false
 	}
 	ts := t.member(ev, "timestamp")
-	if ts < 0 || !isStr(t, ts) {
+	if ts < 0 || !isStr(t, ts) && t.toks[ts].kind != tTime {
 		return false
 	}
 	var buf [64]byte
-	if _, ok := parseTimestamp(string(unquote(buf[:0], t.text(ts)))); !ok {
-		return false
+	if isStr(t, ts) {
+		if _, ok := parseTimestamp(t.strBuf(ts, buf[:0])); !ok {
+			return false
+		}
 	}
 	if !validVersion(t, t.member(ev, "version")) ||
 		!optional(t, t.member(ev, "domain"), isStr) ||
@@ -244,11 +272,14 @@ func tapeVersion(t *tape, i int32) (int, bool) {
 	var n int
 	var ok bool
 	switch t.toks[i].kind {
-	case tNumber:
-		n, ok = integer(t.text(i))
+	case tNumber, tInt32, tInt64, tDouble:
+		if t.isNumber(i) {
+			var buf [32]byte
+			n, ok = integer(t.numText(i, buf[:0]))
+		}
 	case tString, tEscaped:
 		var buf [64]byte
-		s := string(unquote(buf[:0], t.text(i)))
+		s := t.strBuf(i, buf[:0])
 		if ok = isIntegerText(s); ok {
 			n, ok = integer(s)
 		}
@@ -277,6 +308,11 @@ func (b *Body) message() {
 	b.done = true
 	switch {
 	case b.t != nil:
+		if !b.t.shared {
+			// A BSON body sits in a buffer the next scan reuses: copy it
+			// once, and let the decoded strings share the copy.
+			b.t.src, b.t.shared = strings.Clone(b.t.src), true
+		}
 		doc := b.t.decode(b.root, true).(map[string]any)
 		b.msg, b.err = document(doc)
 	case b.kind == KindText:
@@ -469,6 +505,9 @@ func (b *Body) find(path []string) (int32, any, found) {
 			if k == "version" {
 				n, _ := tapeVersion(t, i)
 				return -1, versionValue(n), computed
+			}
+			if t.toks[i].kind == tTime {
+				return -1, t.bsonScalar(i), computed
 			}
 			ts, _ := parseTimestamp(t.str(i))
 			return -1, ts, computed

@@ -18,6 +18,9 @@ import (
 type tape struct {
 	src  string
 	toks []tok
+	// shared: src is an immutable string that decoded values may share;
+	// otherwise (BSON, decoded into a reused buffer) they are copied.
+	shared bool
 }
 
 type tokKind uint8
@@ -50,7 +53,7 @@ const maxTape = math.MaxInt32 - 1
 // exactly one JSON value with surrounding whitespace, as encoding/json
 // reads it (nesting at most codec.MaxDepth deep).
 func (t *tape) scanJSON(s string) bool {
-	t.src = s
+	t.src, t.shared = s, true
 	t.toks = t.toks[:0]
 	if len(s) > maxTape {
 		return false
@@ -304,6 +307,14 @@ func (t *tape) strInto(i int32, buf *[]byte) string {
 	return unsafe.String(unsafe.SliceData(*buf), len(*buf))
 }
 
+// strBuf is str, unquoting an escaped string into buf.
+func (t *tape) strBuf(i int32, buf []byte) string {
+	if t.toks[i].kind == tString {
+		return t.text(i)
+	}
+	return string(unquote(buf, t.text(i)))
+}
+
 // keyIs reports whether the key token i is k.
 func (t *tape) keyIs(i int32, k string) bool {
 	tk := &t.toks[i]
@@ -344,6 +355,7 @@ func (t *tape) path(i int32, keys []string) int32 {
 // codec, as codec.DecodeJSON would: maps and slices sized exactly,
 // numbers as json.Number, strings copied out of the source unless share.
 func (t *tape) decode(i int32, share bool) any {
+	share = share && t.shared
 	switch tk := &t.toks[i]; tk.kind {
 	case tNull:
 		return nil
@@ -365,7 +377,7 @@ func (t *tape) decode(i int32, share bool) any {
 			j = t.toks[j+1].next
 		}
 		return m
-	default: // tArray
+	case tArray:
 		a := make([]any, tk.n)
 		j := i + 1
 		for k := range a {
@@ -373,6 +385,8 @@ func (t *tape) decode(i int32, share bool) any {
 			j = t.toks[j].next
 		}
 		return a
+	default:
+		return t.bsonScalar(i)
 	}
 }
 
