@@ -26,11 +26,13 @@ type Body struct {
 	kind Kind
 
 	outer, inner tape
-	t            *tape // the tape holding the payload document, or nil
-	root         int32 // the payload document on t
-	env          int32 // the SNS envelope on outer, or -1
-	mega         bool  // the document is a valid MEGA event on t
-	txtTape      *tape // a text payload that is a JSON string literal
+	t            *tape    // the tape holding the payload document, or nil
+	root         int32    // the payload document on t
+	env          int32    // the SNS envelope on outer, or -1
+	mega         bool     // the document is a valid MEGA event on t
+	rk           [5]int32 // the members of the document under rootKeys
+	ek           [7]int32 // a MEGA event's event members under eventKeyList
+	txtTape      *tape    // a text payload that is a JSON string literal
 	txt          string
 
 	done bool // msg and err hold the decoded message
@@ -154,30 +156,58 @@ func (b *Body) notification(s string) Kind {
 // decoder unwraps, as Decoder.envelope decides on the decoded document.
 func (b *Body) envelope() bool {
 	t := &b.outer
-	for _, k := range [...]string{"Type", "MessageId", "TopicArn", "Timestamp", "Message"} {
-		if i := t.member(0, k); i < 0 || t.toks[i].kind != tString && t.toks[i].kind != tEscaped {
+	var f [5]int32
+	t.members(0, envKeys, f[:])
+	for _, i := range f {
+		if i < 0 || !isStr(t, i) {
 			return false
 		}
 	}
-	switch t.str(t.member(0, "Type")) {
+	switch t.str(f[0]) {
 	case "Notification", "SubscriptionConfirmation", "UnsubscribeConfirmation":
 	default:
 		return false
 	}
-	if d := b.dec; (len(d.TopicARNs) > 0 || d.TrustedOnly) && !TopicAllowed(d.TopicARNs, t.str(t.member(0, "TopicArn"))) {
+	if d := b.dec; (len(d.TopicARNs) > 0 || d.TrustedOnly) && !TopicAllowed(d.TopicARNs, t.str(f[2])) {
 		return false
 	}
 	b.env = 0
 	return true
 }
 
+// The keys looked up on every document and event, in one pass each.
+var (
+	rootKeys     = []string{"protocol", "version", "event", "object", "extra"}
+	eventKeyList = []string{"name", "timestamp", "version", "domain", "subject", "publisher", "attributes"}
+	envKeys      = []string{"Type", "MessageId", "TopicArn", "Timestamp", "Message"}
+)
+
+const (
+	rProtocol = iota
+	rVersion
+	rEvent
+	rObject
+	rExtra
+)
+
+const (
+	eName = iota
+	eTimestamp
+	eVersion
+	eDomain
+	eSubject
+	ePublisher
+	eAttributes
+)
+
 // document classifies the document at token r of t.
 func (b *Body) document(t *tape, r int32) Kind {
 	b.t, b.root = t, r
-	if !isMegaTape(t, r) {
+	t.members(r, rootKeys, b.rk[:])
+	if !isMegaTape(t, b.rk[rProtocol], b.rk[rVersion]) {
 		return KindData
 	}
-	if !validMega(t, r) {
+	if !b.validMega() {
 		b.message() // the error says what is wrong
 		return KindInvalid
 	}
@@ -185,13 +215,11 @@ func (b *Body) document(t *tape, r int32) Kind {
 	return KindMega
 }
 
-// isMegaTape is IsMega on a tape.
-func isMegaTape(t *tape, r int32) bool {
-	p := t.member(r, "protocol")
+// isMegaTape is IsMega on a tape, given the protocol and version members.
+func isMegaTape(t *tape, p, v int32) bool {
 	if p < 0 || !isStr(t, p) || t.str(p) != "mega" {
 		return false
 	}
-	v := t.member(r, "version")
 	if v < 0 || !t.isNumber(v) {
 		return false
 	}
@@ -208,18 +236,20 @@ func isStr(t *tape, i int32) bool {
 // absent reports whether token i is missing or null.
 func absent(t *tape, i int32) bool { return i < 0 || t.toks[i].kind == tNull }
 
-// validMega reports whether parseMega would accept the document at r,
-// without building anything: the same rules, read on the tape.
-func validMega(t *tape, r int32) bool {
-	ev := t.member(r, "event")
+// validMega reports whether parseMega would accept the document, without
+// building anything: the same rules, read on the tape.
+func (b *Body) validMega() bool {
+	t := b.t
+	ev := b.rk[rEvent]
 	if absent(t, ev) || t.toks[ev].kind != tObject {
 		return false
 	}
-	name := t.member(ev, "name")
+	t.members(ev, eventKeyList, b.ek[:])
+	name := b.ek[eName]
 	if name < 0 || !isStr(t, name) || t.toks[name].start == t.toks[name].end {
 		return false
 	}
-	ts := t.member(ev, "timestamp")
+	ts := b.ek[eTimestamp]
 	if ts < 0 || !isStr(t, ts) && t.toks[ts].kind != tTime {
 		return false
 	}
@@ -229,15 +259,15 @@ func validMega(t *tape, r int32) bool {
 			return false
 		}
 	}
-	if !validVersion(t, t.member(ev, "version")) ||
-		!optional(t, t.member(ev, "domain"), isStr) ||
-		!optional(t, t.member(ev, "subject"), isStr) ||
-		!optional(t, t.member(ev, "publisher"), isStr) ||
-		!optional(t, t.member(ev, "attributes"), isObject) ||
-		!optional(t, t.member(r, "extra"), isObject) {
+	if !validVersion(t, b.ek[eVersion]) ||
+		!optional(t, b.ek[eDomain], isStr) ||
+		!optional(t, b.ek[eSubject], isStr) ||
+		!optional(t, b.ek[ePublisher], isStr) ||
+		!optional(t, b.ek[eAttributes], isObject) ||
+		!optional(t, b.rk[rExtra], isObject) {
 		return false
 	}
-	o := t.member(r, "object")
+	o := b.rk[rObject]
 	if absent(t, o) {
 		return true
 	}
@@ -477,7 +507,7 @@ func (b *Body) find(path []string) (int32, any, found) {
 			case "version":
 				return -1, megaVersion, computed
 			case "event", "object", "extra":
-				if path[0] == "object" && absent(t, t.member(b.root, "object")) {
+				if path[0] == "object" && absent(t, b.rk[rObject]) {
 					return -1, nil, missing
 				}
 				return -1, nil, whole
@@ -486,13 +516,12 @@ func (b *Body) find(path []string) (int32, any, found) {
 		}
 		return -1, nil, whole
 	}
-	r := b.root
 	switch path[0] {
 	case "event":
-		ev := t.member(r, "event")
+		ev := b.rk[rEvent]
 		switch k := path[1]; k {
 		case "name", "domain", "subject", "publisher":
-			i := t.member(ev, k)
+			i := b.ek[eventField(k)]
 			if absent(t, i) || len(path) > 2 {
 				return -1, nil, missing
 			}
@@ -501,7 +530,7 @@ func (b *Body) find(path []string) (int32, any, found) {
 			if len(path) > 2 {
 				return -1, nil, missing
 			}
-			i := t.member(ev, k)
+			i := b.ek[eventField(k)]
 			if k == "version" {
 				n, _ := tapeVersion(t, i)
 				return -1, versionValue(n), computed
@@ -515,7 +544,7 @@ func (b *Body) find(path []string) (int32, any, found) {
 			if len(path) == 2 {
 				return -1, nil, whole
 			}
-			a := t.member(ev, "attributes")
+			a := b.ek[eAttributes]
 			i := int32(-1)
 			if !absent(t, a) {
 				i = t.member(a, path[2])
@@ -529,7 +558,7 @@ func (b *Body) find(path []string) (int32, any, found) {
 		}
 		return -1, nil, missing
 	case "object":
-		o := t.member(r, "object")
+		o := b.rk[rObject]
 		if absent(t, o) {
 			return -1, nil, missing
 		}
@@ -550,7 +579,7 @@ func (b *Body) find(path []string) (int32, any, found) {
 		}
 		return -1, nil, missing
 	case "extra":
-		e := t.member(r, "extra")
+		e := b.rk[rExtra]
 		if absent(t, e) {
 			return -1, nil, missing
 		}
@@ -561,9 +590,39 @@ func (b *Body) find(path []string) (int32, any, found) {
 	return -1, nil, missing
 }
 
+func eventField(k string) int {
+	switch k {
+	case "name":
+		return eName
+	case "timestamp":
+		return eTimestamp
+	case "version":
+		return eVersion
+	case "domain":
+		return eDomain
+	case "subject":
+		return eSubject
+	case "publisher":
+		return ePublisher
+	}
+	return eAttributes
+}
+
 // IsObject reports whether the value at path, as [Body.Lookup] reads it,
 // is an object, without decoding it.
 func (b *Body) IsObject(path []string) bool {
+	if b.mega {
+		// The normalized event has these objects whatever the body holds
+		// (attributes and extra default to {}).
+		switch {
+		case len(path) == 0,
+			len(path) == 1 && (path[0] == "event" || path[0] == "extra"),
+			len(path) == 2 && path[0] == "event" && path[1] == "attributes":
+			return true
+		case len(path) == 1 && path[0] == "object":
+			return !absent(b.t, b.rk[rObject])
+		}
+	}
 	i, _, f := b.find(path)
 	switch f {
 	case onTape:

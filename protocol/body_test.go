@@ -54,6 +54,10 @@ func checkScan(t *testing.T, d *Decoder, b *Body, body string) {
 		if ok != wok || !same(v, wv) {
 			t.Fatalf("Lookup(%q) in %q = %#v, %v; want %#v, %v", p, body, v, ok, wv, wok)
 		}
+		_, wobj := wv.(map[string]any)
+		if b.IsObject(p) != (wok && wobj) {
+			t.Fatalf("IsObject(%q) in %q = %v, want %v", p, body, !(wok && wobj), wok && wobj)
+		}
 		ws, wsok := wv.(string)
 		s, sok := b.LookupString(p)
 		if sok != (wok && wsok) || s != ws {

@@ -128,14 +128,22 @@ func isBase64(s string) bool {
 			pad++
 		}
 	}
+	var bad byte
 	for i := 0; i < len(s)-pad; i++ {
-		c := s[i]
+		bad |= notBase64[s[i]]
+	}
+	return bad == 0
+}
+
+// notBase64 is 1 for the bytes outside the standard base64 alphabet.
+var notBase64 = func() (t [256]byte) {
+	for c := range t {
 		if !('A' <= c && c <= 'Z' || 'a' <= c && c <= 'z' || '0' <= c && c <= '9' || c == '+' || c == '/') {
-			return false
+			t[c] = 1
 		}
 	}
-	return true
-}
+	return t
+}()
 
 // document classifies a decoded document as MEGA (valid or not) or data.
 func document(doc map[string]any) (Message, error) {

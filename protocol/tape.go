@@ -1,8 +1,10 @@
 package protocol
 
 import (
+	"encoding/binary"
 	"encoding/json"
 	"math"
+	"math/bits"
 	"unicode"
 	"unicode/utf16"
 	"unicode/utf8"
@@ -58,13 +60,14 @@ func (t *tape) scanJSON(s string) bool {
 	if len(s) > maxTape {
 		return false
 	}
-	p := scanner{s: s, t: t}
+	p := scanner{s: s, b: unsafe.Slice(unsafe.StringData(s), len(s)), t: t}
 	i, ok := p.value(skipSpace(s, 0), 0)
 	return ok && skipSpace(s, i) == len(s)
 }
 
 type scanner struct {
 	s string
+	b []byte // s, read-only
 	t *tape
 }
 
@@ -196,6 +199,19 @@ func (p *scanner) str(i int) (int, bool) {
 	start := i + 1
 	k := tString
 	for j := start; j < len(s); j++ {
+		// Skip 8 plain bytes at a time: none a quote, a backslash or a
+		// control character.
+		for j+8 <= len(s) {
+			w := binary.LittleEndian.Uint64(p.b[j:])
+			if m := special(w); m != 0 {
+				j += bits.TrailingZeros64(m) / 8
+				break
+			}
+			j += 8
+		}
+		if j >= len(s) {
+			break
+		}
 		switch c := s[j]; {
 		case c == '"':
 			at := len(p.t.toks)
@@ -227,6 +243,20 @@ func (p *scanner) str(i int) (int, bool) {
 		}
 	}
 	return len(s), false
+}
+
+const (
+	ones  = 0x0101010101010101
+	highs = 0x8080808080808080
+)
+
+// special has the high bit of the first byte of w (in memory order) that
+// is a quote, a backslash or below 0x20 set, and no lower bit set; bytes
+// after that one may be flagged wrongly.
+func special(w uint64) uint64 {
+	q := w ^ (ones * '"')
+	bs := w ^ (ones * '\\')
+	return ((q-ones)&^q | (bs-ones)&^bs | (w-ones*0x20)&^w) & highs
 }
 
 func unhex(c byte) int {
@@ -331,12 +361,39 @@ func (t *tape) member(i int32, k string) int32 {
 	found := int32(-1)
 	j := i + 1
 	for range t.toks[i].n {
-		if t.keyIs(j, k) {
+		if tk := &t.toks[j]; tk.kind == tString {
+			if int(tk.end-tk.start) == len(k) && t.src[tk.start:tk.end] == k {
+				found = j + 1
+			}
+		} else if t.keyIs(j, k) {
 			found = j + 1
 		}
 		j = t.toks[j+1].next
 	}
 	return found
+}
+
+// members sets out[k] to the value of the last member of object i under
+// keys[k], or -1, in one pass over the object.
+func (t *tape) members(i int32, keys []string, out []int32) {
+	for k := range out {
+		out[k] = -1
+	}
+	j := i + 1
+	for range t.toks[i].n {
+		tk := &t.toks[j]
+		key := t.src[tk.start:tk.end]
+		if tk.kind != tString {
+			key = t.str(j)
+		}
+		for k, want := range keys {
+			if len(key) == len(want) && key == want {
+				out[k] = j + 1
+				break
+			}
+		}
+		j = t.toks[j+1].next
+	}
 }
 
 // path follows keys from token i through objects; -1 when a key is
