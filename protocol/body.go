@@ -103,7 +103,7 @@ func (b *Body) scan() Kind {
 		b.txt = body
 		return KindText
 	}
-	if isBase64(body) {
+	if len(body)%4 == 0 {
 		return b.bson(body, &b.outer)
 	}
 	b.txt = body
@@ -117,8 +117,8 @@ func (b *Body) bson(s string, t *tape) Kind {
 	if cap(b.raw) < n {
 		b.raw = make([]byte, n)
 	}
-	n, err := base64.StdEncoding.Decode(b.raw[:n], unsafe.Slice(unsafe.StringData(s), len(s)))
-	if err != nil {
+	n, ok := decodeBase64(b.raw[:n], s)
+	if !ok {
 		b.txt = s
 		return KindText
 	}
@@ -145,7 +145,7 @@ func (b *Body) notification(s string) Kind {
 		b.txt = s
 		return KindText
 	}
-	if isBase64(s) {
+	if len(s)%4 == 0 {
 		return b.bson(s, &b.inner)
 	}
 	b.txt = s

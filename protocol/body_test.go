@@ -240,3 +240,20 @@ func FuzzScanBSON(f *testing.F) {
 		}
 	})
 }
+
+// FuzzDecodeBase64 checks the one-pass base64 decoder against isBase64
+// and encoding/base64.
+func FuzzDecodeBase64(f *testing.F) {
+	for _, s := range []string{"", "AA==", "AAA=", "A===", "AAAA", "AB+/", "A\nAA", "====", "eyJhIjoxfQ==", "AAB="} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		dst := make([]byte, base64.StdEncoding.DecodedLen(len(s)))
+		n, ok := decodeBase64(dst, s)
+		want, err := base64.StdEncoding.DecodeString(s)
+		wok := isBase64(s) && err == nil
+		if ok != wok || ok && string(dst[:n]) != string(want) {
+			t.Fatalf("decodeBase64(%q) = %x, %v; want %x, %v", s, dst[:n], ok, want, wok)
+		}
+	})
+}

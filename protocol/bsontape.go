@@ -170,3 +170,71 @@ func (t *tape) bsonScalar(i int32) any {
 	var buf [24]byte
 	return json.Number(t.numText(i, buf[:0]))
 }
+
+// base64Values maps the standard base64 alphabet to its values, and any
+// other byte to 0xFF.
+var base64Values = func() (t [256]byte) {
+	for i := range t {
+		t[i] = 0xFF
+	}
+	for i, c := range "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/" {
+		t[c] = byte(i)
+	}
+	return t
+}()
+
+// decodeBase64 decodes s into dst, which has room for it, in one pass
+// that also checks what isBase64 checks; ok is false when s is not strict
+// standard base64. Like base64.StdEncoding, it ignores the unused bits of
+// the last character.
+func decodeBase64(dst []byte, s string) (n int, ok bool) {
+	if len(s) == 0 || len(s)%4 != 0 {
+		return 0, false
+	}
+	pad := 0
+	if s[len(s)-1] == '=' {
+		pad++
+		if s[len(s)-2] == '=' {
+			pad++
+		}
+	}
+	chars := s[:len(s)-pad]
+	i := 0
+	for ; i+8 <= len(chars) && n+8 <= len(dst); i += 8 {
+		c := chars[i : i+8]
+		v0, v1, v2, v3 := base64Values[c[0]], base64Values[c[1]], base64Values[c[2]], base64Values[c[3]]
+		v4, v5, v6, v7 := base64Values[c[4]], base64Values[c[5]], base64Values[c[6]], base64Values[c[7]]
+		if (v0|v1|v2|v3|v4|v5|v6|v7)&0xC0 != 0 {
+			return 0, false
+		}
+		v := uint64(v0)<<58 | uint64(v1)<<52 | uint64(v2)<<46 | uint64(v3)<<40 | uint64(v4)<<34 | uint64(v5)<<28 | uint64(v6)<<22 | uint64(v7)<<16
+		binary.BigEndian.PutUint64(dst[n:], v) // the last 2 bytes are overwritten next
+		n += 6
+	}
+	for ; i+4 <= len(chars); i += 4 {
+		a, b, c, d := base64Values[chars[i]], base64Values[chars[i+1]], base64Values[chars[i+2]], base64Values[chars[i+3]]
+		if (a|b|c|d)&0xC0 != 0 {
+			return 0, false
+		}
+		v := uint32(a)<<18 | uint32(b)<<12 | uint32(c)<<6 | uint32(d)
+		dst[n], dst[n+1], dst[n+2] = byte(v>>16), byte(v>>8), byte(v)
+		n += 3
+	}
+	switch rest := chars[i:]; len(rest) {
+	case 2:
+		a, b := base64Values[rest[0]], base64Values[rest[1]]
+		if (a|b)&0xC0 != 0 {
+			return 0, false
+		}
+		dst[n] = a<<2 | b>>4
+		n++
+	case 3:
+		a, b, c := base64Values[rest[0]], base64Values[rest[1]], base64Values[rest[2]]
+		if (a|b|c)&0xC0 != 0 {
+			return 0, false
+		}
+		dst[n], dst[n+1] = a<<2|b>>4, b<<4|c>>2
+		n += 2
+	}
+	return n, true
+}
