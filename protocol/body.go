@@ -28,7 +28,7 @@ type Body struct {
 	outer, inner tape
 	t            *tape    // the tape holding the payload document, or nil
 	root         int32    // the payload document on t
-	env          int32    // the SNS envelope on outer, or -1
+	sns          bool     // the body is an SNS envelope, at the root of outer
 	mega         bool     // the document is a valid MEGA event on t
 	rk           [5]int32 // the members of the document under rootKeys
 	ek           [7]int32 // a MEGA event's event members under eventKeyList
@@ -47,7 +47,7 @@ type Body struct {
 // gives it. The body is read as it is; it must not change while b is in
 // use.
 func (d *Decoder) Scan(body string, b *Body) Kind {
-	*b = Body{dec: d, body: body, outer: b.outer, inner: b.inner, sbuf: b.sbuf[:0], raw: b.raw, env: -1}
+	*b = Body{dec: d, body: body, outer: b.outer, inner: b.inner, sbuf: b.sbuf[:0], raw: b.raw}
 	b.kind = b.scan()
 	return b.kind
 }
@@ -171,7 +171,7 @@ func (b *Body) envelope() bool {
 	if d := b.dec; (len(d.TopicARNs) > 0 || d.TrustedOnly) && !TopicAllowed(d.TopicARNs, t.str(f[2])) {
 		return false
 	}
-	b.env = 0
+	b.sns = true
 	return true
 }
 
@@ -348,7 +348,7 @@ func (b *Body) message() {
 	case b.kind == KindText:
 		b.msg = Message{Payload: NewText(b.text())}
 	}
-	if b.env >= 0 {
+	if b.sns {
 		b.msg.SNS = b.snsEnvelope()
 	}
 }

@@ -257,3 +257,14 @@ func FuzzDecodeBase64(f *testing.F) {
 		}
 	})
 }
+
+// A Body that has scanned nothing reads as an empty message.
+func TestZeroBody(t *testing.T) {
+	var b Body
+	if m, err := b.Message(); err != nil || m.Kind != KindNone || m.SNS != nil {
+		t.Fatalf("zero Body: %#v, %v", m, err)
+	}
+	if _, ok := b.Lookup([]string{"a"}); ok || b.IsObject(nil) {
+		t.Fatal("zero Body has values")
+	}
+}
