@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"strconv"
 	"strings"
-	"unicode/utf8"
 	"unsafe"
 )
 
@@ -85,7 +84,7 @@ func (b *Body) scan() Kind {
 	if body == "" {
 		return KindText
 	}
-	if maybeJSON(body) && utf8.ValidString(body) && b.outer.scanJSON(body) {
+	if maybeJSON(body) && b.outer.scanJSON(body) {
 		t := &b.outer
 		switch t.toks[0].kind {
 		case tObject:
@@ -134,7 +133,7 @@ func (b *Body) notification(s string) Kind {
 	if s == "" {
 		return KindText
 	}
-	if maybeJSON(s) && utf8.ValidString(s) && b.inner.scanJSON(s) {
+	if maybeJSON(s) && b.inner.scanJSON(s) {
 		switch b.inner.toks[0].kind {
 		case tObject:
 			return b.document(&b.inner, 0)

@@ -51,9 +51,10 @@ type tok struct {
 // maxTape is the longest text a tape can index.
 const maxTape = math.MaxInt32 - 1
 
-// scanJSON scans s, which must be valid UTF-8, and reports whether it is
-// exactly one JSON value with surrounding whitespace, as encoding/json
-// reads it (nesting at most codec.MaxDepth deep).
+// scanJSON scans s and reports whether it is valid UTF-8 and exactly one
+// JSON value with surrounding whitespace, as codec.DecodeJSON reads it
+// (nesting at most codec.MaxDepth deep). Bytes outside strings must be
+// ASCII in JSON, so only strings are checked for UTF-8.
 func (t *tape) scanJSON(s string) bool {
 	t.src, t.shared = s, true
 	t.toks = t.toks[:0]
@@ -115,7 +116,12 @@ func (p *scanner) value(i, depth int) (int, bool) {
 				if i >= len(s) || s[i] != ':' {
 					return i, false
 				}
-				if i, ok = p.value(skipSpace(s, i+1), depth+1); !ok {
+				if i = skipSpace(s, i+1); i < len(s) && s[i] == '"' {
+					i, ok = p.str(i)
+				} else {
+					i, ok = p.value(i, depth+1)
+				}
+				if !ok {
 					return i, false
 				}
 				n++
@@ -146,7 +152,12 @@ func (p *scanner) value(i, depth int) (int, bool) {
 		} else {
 			for {
 				var ok bool
-				if i, ok = p.value(i, depth+1); !ok {
+				if i < len(s) && s[i] == '"' {
+					i, ok = p.str(i)
+				} else {
+					i, ok = p.value(i, depth+1)
+				}
+				if !ok {
 					return i, false
 				}
 				n++
@@ -240,6 +251,12 @@ func (p *scanner) str(i int) (int, bool) {
 			}
 		case c < 0x20:
 			return j, false
+		case c >= utf8.RuneSelf:
+			r, size := utf8.DecodeRuneInString(s[j:])
+			if r == utf8.RuneError && size == 1 {
+				return j, false
+			}
+			j += size - 1
 		}
 	}
 	return len(s), false
@@ -251,12 +268,12 @@ const (
 )
 
 // special has the high bit of the first byte of w (in memory order) that
-// is a quote, a backslash or below 0x20 set, and no lower bit set; bytes
-// after that one may be flagged wrongly.
+// is a quote, a backslash, below 0x20 or not ASCII set, and no lower bit
+// set; bytes after that one may be flagged wrongly.
 func special(w uint64) uint64 {
 	q := w ^ (ones * '"')
 	bs := w ^ (ones * '\\')
-	return ((q-ones)&^q | (bs-ones)&^bs | (w-ones*0x20)&^w) & highs
+	return ((q-ones)&^q | (bs-ones)&^bs | (w-ones*0x20)&^w | w) & highs
 }
 
 func unhex(c byte) int {
