@@ -16,9 +16,10 @@ import (
 // the whole message the first time it is called. So a consumer can decide
 // which subscribers want a message before paying for its decoding.
 //
-// The zero Body is ready for Scan. A Body is reused by each Scan, which
-// keeps its buffers: values it returned stay valid, but a Body is not
-// safe for concurrent use.
+// The zero Body is ready for Scan. Each Scan reuses the Body's buffers:
+// the values Lookup and Message returned stay valid, the strings
+// LookupString returned may not. A Body is not safe for concurrent use;
+// give each goroutine its own.
 type Body struct {
 	dec  *Decoder
 	body string
