@@ -72,7 +72,8 @@ func (b *Body) release() {
 func (b *Body) Kind() Kind { return b.kind }
 
 // decoded records the message of the reference decoding, for bodies the
-// scanner does not read itself (BSON).
+// scanner does not read itself (BSON of rare element types, malformed
+// BSON, bodies over 2 GiB).
 func (b *Body) decoded() Kind {
 	b.t = nil
 	b.msg, b.err = b.dec.decode(b.body, true)
@@ -82,8 +83,11 @@ func (b *Body) decoded() Kind {
 
 func (b *Body) scan() Kind {
 	body := b.body
-	if body == "" {
+	switch {
+	case body == "":
 		return KindText
+	case len(body) > maxTape:
+		return b.decoded() // beyond what a tape indexes, and SQS carries
 	}
 	if maybeJSON(body) && b.outer.scanJSON(body) {
 		t := &b.outer
