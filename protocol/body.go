@@ -3,6 +3,7 @@ package protocol
 import (
 	"encoding/base64"
 	"encoding/json"
+	"slices"
 	"strconv"
 	"strings"
 	"unsafe"
@@ -32,6 +33,9 @@ type Body struct {
 	mega         bool     // the document is a valid MEGA event on t
 	rk           [5]int32 // the members of the document under rootKeys
 	ek           [7]int32 // a MEGA event's event members under eventKeyList
+	ok           [5]int32 // a MEGA event's object members under objectKeys
+	env          [5]int32 // the outer document's members under envKeys
+	outerKeys    bool     // rk and env hold the outer root's members
 	txtTape      *tape    // a text payload that is a JSON string literal
 	txt          string
 
@@ -93,11 +97,16 @@ func (b *Body) scan() Kind {
 		t := &b.outer
 		switch t.toks[0].kind {
 		case tObject:
+			var f [10]int32
+			t.members(0, outerKeyList, f[:])
+			copy(b.rk[:], f[:5])
+			copy(b.env[:], f[5:])
+			b.outerKeys = true
 			if b.envelope() {
-				if t.str(t.member(0, "Type")) != "Notification" {
+				if t.str(b.env[0]) != "Notification" {
 					return KindNone
 				}
-				return b.notification(t.str(t.member(0, "Message")))
+				return b.notification(t.str(b.env[4]))
 			}
 			return b.document(t, 0)
 		case tString, tEscaped:
@@ -160,8 +169,7 @@ func (b *Body) notification(s string) Kind {
 // decoder unwraps, as Decoder.envelope decides on the decoded document.
 func (b *Body) envelope() bool {
 	t := &b.outer
-	var f [5]int32
-	t.members(0, envKeys, f[:])
+	f := b.env
 	for _, i := range f {
 		if i < 0 || !isStr(t, i) {
 			return false
@@ -184,6 +192,16 @@ var (
 	rootKeys     = []string{"protocol", "version", "event", "object", "extra"}
 	eventKeyList = []string{"name", "timestamp", "version", "domain", "subject", "publisher", "attributes"}
 	envKeys      = []string{"Type", "MessageId", "TopicArn", "Timestamp", "Message"}
+	objectKeys   = []string{"current", "previous", "type", "id", "version"}
+	outerKeyList = append(slices.Clip(rootKeys), envKeys...)
+)
+
+const (
+	oCurrent = iota
+	oPrevious
+	oType
+	oID
+	oVersion
 )
 
 const (
@@ -206,8 +224,10 @@ const (
 
 // document classifies the document at token r of t.
 func (b *Body) document(t *tape, r int32) Kind {
+	if t != &b.outer || r != 0 || !b.outerKeys {
+		t.members(r, rootKeys, b.rk[:])
+	}
 	b.t, b.root = t, r
-	t.members(r, rootKeys, b.rk[:])
 	if !isMegaTape(t, b.rk[rProtocol], b.rk[rVersion]) {
 		return KindData
 	}
@@ -259,7 +279,7 @@ func (b *Body) validMega() bool {
 	}
 	var buf [64]byte
 	if isStr(t, ts) {
-		if _, ok := parseTimestamp(t.strBuf(ts, buf[:0])); !ok {
+		if !validTimestamp(t.strBuf(ts, buf[:0])) {
 			return false
 		}
 	}
@@ -278,12 +298,13 @@ func (b *Body) validMega() bool {
 	if !isObject(t, o) {
 		return false
 	}
-	cur := t.member(o, "current")
+	t.members(o, objectKeys, b.ok[:])
+	cur := b.ok[oCurrent]
 	return cur >= 0 && isObject(t, cur) && t.toks[cur].n > 0 &&
-		optional(t, t.member(o, "previous"), isObject) &&
-		optional(t, t.member(o, "type"), isStr) &&
-		optional(t, t.member(o, "id"), isStr) &&
-		validVersion(t, t.member(o, "version"))
+		optional(t, b.ok[oPrevious], isObject) &&
+		optional(t, b.ok[oType], isStr) &&
+		optional(t, b.ok[oID], isStr) &&
+		validVersion(t, b.ok[oVersion])
 }
 
 func isObject(t *tape, i int32) bool { return t.toks[i].kind == tObject }
@@ -568,7 +589,7 @@ func (b *Body) find(path []string) (int32, any, found) {
 		}
 		switch k := path[1]; k {
 		case "type", "id", "current", "previous":
-			i := t.member(o, k)
+			i := b.ok[objectField(k)]
 			if absent(t, i) {
 				return -1, nil, missing
 			}
@@ -577,7 +598,7 @@ func (b *Body) find(path []string) (int32, any, found) {
 			}
 		case "version":
 			if len(path) == 2 {
-				n, _ := tapeVersion(t, t.member(o, k))
+				n, _ := tapeVersion(t, b.ok[oVersion])
 				return -1, versionValue(n), computed
 			}
 		}
@@ -592,6 +613,18 @@ func (b *Body) find(path []string) (int32, any, found) {
 		}
 	}
 	return -1, nil, missing
+}
+
+func objectField(k string) int {
+	switch k {
+	case "current":
+		return oCurrent
+	case "previous":
+		return oPrevious
+	case "type":
+		return oType
+	}
+	return oID
 }
 
 func eventField(k string) int {

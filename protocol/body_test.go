@@ -267,3 +267,18 @@ func TestZeroBody(t *testing.T) {
 		t.Fatal("zero Body has values")
 	}
 }
+
+// daysIn agrees with time.Date's calendar, which the timestamp parser
+// used to check dates such as 2021-02-30 with.
+func TestDaysIn(t *testing.T) {
+	for _, y := range []int{0, 1, 4, 100, 400, 1900, 2000, 2004, 2021, 2100, 9999} {
+		for m := 1; m <= 12; m++ {
+			for d := 1; d <= 31; d++ {
+				tm := time.Date(y, time.Month(m), d, 0, 0, 0, 0, time.UTC)
+				if valid := tm.Day() == d; valid != (d <= daysIn(m, y)) {
+					t.Fatalf("%04d-%02d-%02d: time.Date says valid %v, daysIn %d", y, m, d, valid, daysIn(m, y))
+				}
+			}
+		}
+	}
+}
