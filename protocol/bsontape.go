@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"math"
 	"strconv"
-	"strings"
 	"time"
 	"unicode/utf8"
 
@@ -39,7 +38,8 @@ func (t *tape) scanBSON(raw string) bool {
 }
 
 func int32At(s string, i int) int64 {
-	return int64(int32(binary.LittleEndian.Uint32([]byte(s[i : i+4]))))
+	_ = s[i+3]
+	return int64(int32(uint32(s[i]) | uint32(s[i+1])<<8 | uint32(s[i+2])<<16 | uint32(s[i+3])<<24))
 }
 
 // bsonDoc scans the document or array at s[start:end], length prefix and
@@ -56,8 +56,14 @@ func (t *tape) bsonDoc(start, end int, kind tokKind, depth int) bool {
 	for i < last {
 		typ := s[i]
 		i++
-		k := strings.IndexByte(s[i:last], 0)
-		if k < 0 || !utf8.ValidString(s[i:i+k]) {
+		// The key: a NUL-terminated UTF-8 string, mostly short and ASCII.
+		k := 0
+		var high byte
+		for i+k < last && s[i+k] != 0 {
+			high |= s[i+k]
+			k++
+		}
+		if i+k == last || high >= utf8.RuneSelf && !utf8.ValidString(s[i:i+k]) {
 			return false
 		}
 		if kind == tObject {
@@ -129,7 +135,10 @@ func (t *tape) bsonValue(typ byte, i, last, depth int) (int, bool) {
 }
 
 func (t *tape) bits64(i int32) uint64 {
-	return binary.LittleEndian.Uint64([]byte(t.src[t.toks[i].start:t.toks[i].end]))
+	s := t.src[t.toks[i].start:]
+	_ = s[7]
+	return uint64(s[0]) | uint64(s[1])<<8 | uint64(s[2])<<16 | uint64(s[3])<<24 |
+		uint64(s[4])<<32 | uint64(s[5])<<40 | uint64(s[6])<<48 | uint64(s[7])<<56
 }
 
 // isNumber reports whether token i is a number of the value model (a
@@ -150,7 +159,7 @@ func (t *tape) isNumber(i int32) bool {
 func (t *tape) numText(i int32, buf []byte) string {
 	switch t.toks[i].kind {
 	case tInt32:
-		return string(strconv.AppendInt(buf[:0], int64(int32(binary.LittleEndian.Uint32([]byte(t.text(i))))), 10))
+		return string(strconv.AppendInt(buf[:0], int32At(t.src, int(t.toks[i].start)), 10))
 	case tInt64:
 		return string(strconv.AppendInt(buf[:0], int64(t.bits64(i)), 10))
 	case tDouble:
