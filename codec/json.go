@@ -37,15 +37,10 @@ func DecodeJSON(data []byte) (any, error) {
 
 // EncodeJSON writes v as compact JSON without escaping HTML characters.
 // Doc values keep their key order; maps are written with sorted keys.
+// The output is that of an encoding/json Encoder with SetEscapeHTML(false),
+// less its final newline, written in one pass by [AppendJSON].
 func EncodeJSON(v any) ([]byte, error) {
-	var buf bytes.Buffer
-	enc := json.NewEncoder(&buf)
-	enc.SetEscapeHTML(false)
-	if err := enc.Encode(v); err != nil {
-		return nil, fmt.Errorf("codec: encoding JSON: %w", err)
-	}
-	b := buf.Bytes()
-	return b[:len(b)-1], nil // Encode appends a newline
+	return AppendJSON(make([]byte, 0, 512), v)
 }
 
 // Field is one key and value of a Doc.
@@ -60,24 +55,5 @@ type Doc []Field
 
 // MarshalJSON writes the fields in order.
 func (d Doc) MarshalJSON() ([]byte, error) {
-	var buf bytes.Buffer
-	buf.WriteByte('{')
-	for i, f := range d {
-		if i > 0 {
-			buf.WriteByte(',')
-		}
-		k, err := EncodeJSON(f.Key)
-		if err != nil {
-			return nil, err
-		}
-		buf.Write(k)
-		buf.WriteByte(':')
-		v, err := EncodeJSON(f.Value)
-		if err != nil {
-			return nil, err
-		}
-		buf.Write(v)
-	}
-	buf.WriteByte('}')
-	return buf.Bytes(), nil
+	return AppendJSON(nil, d)
 }

@@ -67,6 +67,12 @@
 // without trying each in turn: it indexes patterns on the event names and
 // other string fields they require.
 //
+// [Set.MatchSource] matches a document it reads through a [Source] by
+// path, only where the patterns look, and [Dispatcher] puts it together
+// with a protocol.Body: it decides which patterns want a message body
+// before the body is decoded, with the same answer as decoding it and
+// calling Set.Matches.
+//
 // [Matcher.SNSFilter] translates the part of a pattern that Amazon SNS can
 // evaluate into a subscription filter policy on the message body, so that
 // SNS drops messages no subscriber wants before they reach the queue.

@@ -54,14 +54,20 @@ type setEntry struct {
 	test node      // nil when nothing remains to verify
 }
 
-func (e *setEntry) matches(doc any) bool {
+func (e *setEntry) matches(doc *target) bool {
 	if e.test == nil {
 		return true
 	}
-	if e.path == nil {
-		return e.test.match(doc, true)
+	if doc.src != nil {
+		if e.path == nil {
+			return matchSource(doc, nil, e.test)
+		}
+		return matchSource(doc, *e.path, e.test)
 	}
-	v, ok := lookup(doc, *e.path)
+	if e.path == nil {
+		return e.test.match(doc.doc, true)
+	}
+	v, ok := lookup(doc.doc, *e.path)
 	return e.test.match(v, ok)
 }
 
@@ -187,10 +193,28 @@ func (s *Set) Len() int { return s.load().size }
 // increasing order, and returns the extended slice. Reusing dst across
 // calls avoids allocating.
 func (s *Set) Matches(doc any, dst []int) []int {
+	return s.matches(&target{doc: doc}, dst)
+}
+
+// MatchSource is [Set.Matches] on the document src reads, which it reads
+// only where the patterns look: the fields the set is indexed on first,
+// then what the patterns found there still need.
+func (s *Set) MatchSource(src Source, dst []int) []int {
+	t := newTarget(src)
+	return s.matches(&t, dst)
+}
+
+func (s *Set) matches(doc *target, dst []int) []int {
 	snap := s.load()
 	start := len(dst)
 	for _, pi := range snap.paths {
-		v, ok := lookup(doc, pi.path)
+		if doc.src != nil {
+			if str, ok := doc.lookupString(pi.path); ok {
+				dst = pi.tab.eval(str, doc, dst)
+			}
+			continue
+		}
+		v, ok := lookup(doc.doc, pi.path)
 		if !ok {
 			continue
 		}

@@ -80,7 +80,7 @@ const prefixSalt = 0x2d358dccaa6c78a5
 // eval appends to dst the ids of the entries of t that the string s
 // selects and that match doc: those of the exact key s, and those of the
 // prefix keys s and each prefix of s.
-func (t *strTable) eval(s string, doc any, dst []int) []int {
+func (t *strTable) eval(s string, doc *target, dst []int) []int {
 	st, i := hashSeed, 0 // the hash state after s[:i]
 	lens := t.lens
 	if len(s) < 64 {
@@ -150,7 +150,7 @@ func (t *strTable) shard(h uint64) *strShard {
 
 // eval appends the ids of the entries under key, whose hash is h, that
 // match doc.
-func (sh *strShard) eval(h uint64, key string, doc any, dst []int) []int {
+func (sh *strShard) eval(h uint64, key string, doc *target, dst []int) []int {
 	sl := sh.probe(h, key)
 	switch {
 	case sl == nil:
@@ -175,7 +175,7 @@ func (sh *strShard) probe(h uint64, key string) *strSlot {
 }
 
 // eval appends the ids of the entries of sl that match doc.
-func (sl *strSlot) eval(doc any, dst []int) []int {
+func (sl *strSlot) eval(doc *target, dst []int) []int {
 	if sl.first.matches(doc) {
 		dst = append(dst, sl.first.id)
 	}

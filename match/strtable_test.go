@@ -75,7 +75,7 @@ func randValue(r *rand.Rand, keys []tableKey) string {
 
 func checkTable(t *testing.T, tab *strTable, keys []tableKey, s string, doc any) {
 	t.Helper()
-	got := slices.Sorted(slices.Values(tab.eval(s, doc, nil)))
+	got := slices.Sorted(slices.Values(tab.eval(s, &target{doc: doc}, nil)))
 	var want []int
 	for _, k := range keys {
 		if k.selects(s, doc) {

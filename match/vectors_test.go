@@ -8,6 +8,8 @@ import (
 	"path/filepath"
 	"testing"
 	"time"
+
+	"github.com/sqs-mega/sqs-mega-go/protocol"
 )
 
 // vector is one conformance vector of testdata/conformance/{match,event}.json.
@@ -88,6 +90,11 @@ func TestMatchVectors(t *testing.T) {
 			if got := m.Match(v.Input); got != want {
 				t.Fatalf("%s\npattern %s\ninput   %s\ngot %v, want %v", v.Description, src, mustJSON(t, v.Input), got, want)
 			}
+			if _, ok := v.Input.(map[string]any); ok {
+				// A document input is a data payload: the Dispatcher decides
+				// on its JSON body alike.
+				checkDispatchVector(t, &Dispatcher{Data: setOf(m)}, string(mustJSON(t, v.Input)), protocol.KindData, want)
+			}
 			// The JSON form round-trips to a pattern with the same result
 			// and the same JSON form.
 			js, err := json.Marshal(m)
@@ -138,6 +145,7 @@ func TestEventVectors(t *testing.T) {
 			if got := m.Match(doc); got != want {
 				t.Fatalf("%s\npattern %s\nbody    %s\ngot %v, want %v", v.Description, src, v.Body, got, want)
 			}
+			checkDispatchVector(t, &Dispatcher{Events: setOf(m)}, v.Body, protocol.KindMega, want)
 			js, _ := json.Marshal(m)
 			e2, err := ParseEvent(js)
 			if err != nil {
@@ -150,6 +158,26 @@ func TestEventVectors(t *testing.T) {
 		})
 	}
 	t.Logf("event.json: %d of %d vectors pass", pass, len(vs))
+}
+
+func setOf(m *Matcher) *Set {
+	var s Set
+	s.Add(7, m)
+	return &s
+}
+
+// checkDispatchVector checks that the Dispatcher decides on body as the
+// vector says, when the body decodes to kind.
+func checkDispatchVector(t *testing.T, d *Dispatcher, body string, kind protocol.Kind, want bool) {
+	t.Helper()
+	if m, _ := protocol.Decode(body); m.Kind != kind {
+		return // a document that carries the MEGA header, say
+	}
+	var b protocol.Body
+	k, ids := d.Dispatch(body, &b, nil)
+	if k != kind || (len(ids) == 1) != want {
+		t.Fatalf("Dispatch(%s) = %s %v; want %s and a match %v", body, k, ids, kind, want)
+	}
 }
 
 // normalizeEventBody builds the normalized document of a MEGA event from

@@ -91,3 +91,25 @@ func benchmarkEncode(b *testing.B, enc protocol.Encoding) {
 
 func BenchmarkEncodeMegaJSON(b *testing.B) { benchmarkEncode(b, protocol.JSON) }
 func BenchmarkEncodeMegaBSON(b *testing.B) { benchmarkEncode(b, protocol.BSON) }
+
+// benchmarkScan measures what a consumer does with every body before it
+// knows whether a subscriber wants it: the scan, which classifies the
+// body and validates a MEGA event without decoding it.
+func benchmarkScan(b *testing.B, enc protocol.Encoding) {
+	body, err := (&protocol.Encoder{Encoding: enc}).Encode(event1K(b))
+	if err != nil {
+		b.Fatal(err)
+	}
+	var d protocol.Decoder
+	var sc protocol.Body
+	b.ReportAllocs()
+	b.SetBytes(int64(len(body)))
+	for b.Loop() {
+		if k := d.Scan(body, &sc); k != protocol.KindMega {
+			b.Fatal(k)
+		}
+	}
+}
+
+func BenchmarkScanMegaJSON(b *testing.B) { benchmarkScan(b, protocol.JSON) }
+func BenchmarkScanMegaBSON(b *testing.B) { benchmarkScan(b, protocol.BSON) }

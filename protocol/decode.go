@@ -4,6 +4,7 @@ import (
 	"encoding/base64"
 	"path"
 	"strings"
+	"sync"
 	"time"
 	"unsafe"
 
@@ -52,10 +53,23 @@ func Decode(body string) (Message, error) {
 // It never fails but for a document that carries the MEGA header and is
 // not a valid MEGA event: the message then has KindInvalid and the error,
 // a *ValidationError, lists every problem.
+//
+// A JSON body is scanned once and decoded from the scan, with every map
+// and slice sized beforehand; its strings share the body's memory.
 func (d *Decoder) Decode(body string) (Message, error) {
-	return d.decode(body, true)
+	b := bodies.Get().(*Body)
+	d.Scan(body, b)
+	m, err := b.Message()
+	b.release()
+	bodies.Put(b)
+	return m, err
 }
 
+// bodies holds scan buffers for Decode.
+var bodies = sync.Pool{New: func() any { return new(Body) }}
+
+// decode is Decode through codec.DecodeJSON: the reference the scanner is
+// tested against, and the decoder of bodies the scanner leaves (BSON).
 func (d *Decoder) decode(body string, unwrap bool) (Message, error) {
 	if body == "" {
 		return Message{Payload: NewText("")}, nil
@@ -121,14 +135,22 @@ func isBase64(s string) bool {
 			pad++
 		}
 	}
+	var bad byte
 	for i := 0; i < len(s)-pad; i++ {
-		c := s[i]
+		bad |= notBase64[s[i]]
+	}
+	return bad == 0
+}
+
+// notBase64 is 1 for the bytes outside the standard base64 alphabet.
+var notBase64 = func() (t [256]byte) {
+	for c := range t {
 		if !('A' <= c && c <= 'Z' || 'a' <= c && c <= 'z' || '0' <= c && c <= '9' || c == '+' || c == '/') {
-			return false
+			t[c] = 1
 		}
 	}
-	return true
-}
+	return t
+}()
 
 // document classifies a decoded document as MEGA (valid or not) or data.
 func document(doc map[string]any) (Message, error) {

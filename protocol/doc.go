@@ -18,6 +18,15 @@
 // envelope of another topic, or one that fails verification, is decoded as
 // the data document it is.
 //
+// [Decoder.Scan] reads a body into a reusable [Body] without decoding it:
+// one pass over the JSON text (or the BSON document, or the message of an
+// SNS notification) classifies it exactly as Decode would and validates a
+// MEGA event, after which [Body.Lookup] reads the values of the document
+// patterns apply to straight from the body, and [Body.Message] decodes
+// the message when it is wanted. Decode itself is that scan followed by
+// Message: the document is built from the scan in one pass, every map and
+// slice sized beforehand.
+//
 // [Encoder] does the reverse for publishers, in JSON or BSON, refusing
 // bodies over the SQS size limit before anything reaches the network.
 //

@@ -33,41 +33,67 @@ func digits(s string, i, n int) (int, bool) {
 }
 
 func parseTimestamp(s string) (time.Time, bool) {
-	year, ok1 := digits(s, 0, 4)
-	month, ok2 := digits(s, 5, 2)
-	day, ok3 := digits(s, 8, 2)
-	if !ok1 || !ok2 || !ok3 || s[4] != '-' || s[7] != '-' || len(s) < 16 || (s[10] != 'T' && s[10] != ' ') {
+	f, ok := timestampFields(s)
+	if !ok {
 		return time.Time{}, false
 	}
-	hour, ok1 := digits(s, 11, 2)
-	minute, ok2 := digits(s, 14, 2)
+	loc := time.UTC
+	if f.zoned {
+		loc = time.FixedZone("", f.offset)
+	}
+	return time.Date(f.year, time.Month(f.month), f.day, f.hour, f.minute, f.sec, f.nsec, loc), true
+}
+
+// validTimestamp reports whether parseTimestamp accepts s, without
+// building the time.
+func validTimestamp(s string) bool {
+	_, ok := timestampFields(s)
+	return ok
+}
+
+// timestamp is a timestamp's fields as written.
+type timestamp struct {
+	year, month, day, hour, minute, sec, nsec int
+	offset                                    int  // seconds east of UTC
+	zoned                                     bool // an offset was written (Z is UTC)
+}
+
+func timestampFields(s string) (timestamp, bool) {
+	var f timestamp
+	var ok1, ok2, ok3 bool
+	f.year, ok1 = digits(s, 0, 4)
+	f.month, ok2 = digits(s, 5, 2)
+	f.day, ok3 = digits(s, 8, 2)
+	if !ok1 || !ok2 || !ok3 || s[4] != '-' || s[7] != '-' || len(s) < 16 || (s[10] != 'T' && s[10] != ' ') {
+		return f, false
+	}
+	f.hour, ok1 = digits(s, 11, 2)
+	f.minute, ok2 = digits(s, 14, 2)
 	if !ok1 || !ok2 || s[13] != ':' {
-		return time.Time{}, false
+		return f, false
 	}
 	i := 16
-	sec, nsec := 0, 0
 	if i < len(s) && s[i] == ':' {
 		v, ok := digits(s, i+1, 2)
 		if !ok {
-			return time.Time{}, false
+			return f, false
 		}
-		sec = v
+		f.sec = v
 		i += 3
 		if i < len(s) && s[i] == '.' {
 			i++
 			start := i
 			scale := 100000000
 			for i < len(s) && s[i] >= '0' && s[i] <= '9' {
-				nsec += int(s[i]-'0') * scale
+				f.nsec += int(s[i]-'0') * scale
 				scale /= 10
 				i++
 			}
 			if i == start {
-				return time.Time{}, false
+				return f, false
 			}
 		}
 	}
-	loc := time.UTC
 	if i < len(s) {
 		switch s[i] {
 		case 'Z':
@@ -75,7 +101,7 @@ func parseTimestamp(s string) (time.Time, bool) {
 		case '+', '-':
 			oh, ok := digits(s, i+1, 2)
 			if !ok {
-				return time.Time{}, false
+				return f, false
 			}
 			j := i + 3
 			if j < len(s) && s[j] == ':' {
@@ -83,26 +109,40 @@ func parseTimestamp(s string) (time.Time, bool) {
 			}
 			om, ok := digits(s, j, 2)
 			if !ok || oh > 23 || om > 59 {
-				return time.Time{}, false
+				return f, false
 			}
-			off := oh*3600 + om*60
+			f.offset = oh*3600 + om*60
 			if s[i] == '-' {
-				off = -off
+				f.offset = -f.offset
 			}
-			loc = time.FixedZone("", off)
+			f.zoned = true
 			i = j + 2
 		default:
-			return time.Time{}, false
+			return f, false
 		}
 	}
-	if i != len(s) || month < 1 || month > 12 || day < 1 || hour > 23 || minute > 59 || sec > 59 {
-		return time.Time{}, false
+	if i != len(s) || f.month < 1 || f.month > 12 || f.day < 1 || f.hour > 23 || f.minute > 59 || f.sec > 59 {
+		return f, false
 	}
-	t := time.Date(year, time.Month(month), day, hour, minute, sec, nsec, loc)
-	if t.Day() != day || t.Month() != time.Month(month) {
-		return time.Time{}, false // 2021-02-30
+	if f.day > daysIn(f.month, f.year) {
+		return f, false // 2021-02-30
 	}
-	return t, true
+	return f, true
+}
+
+// daysIn is the number of days of a month of the proleptic Gregorian
+// calendar, which time.Date uses.
+func daysIn(month, year int) int {
+	switch month {
+	case 2:
+		if year%4 == 0 && (year%100 != 0 || year%400 == 0) {
+			return 29
+		}
+		return 28
+	case 4, 6, 9, 11:
+		return 30
+	}
+	return 31
 }
 
 // FormatTimestamp writes t as Python's datetime.isoformat does for an

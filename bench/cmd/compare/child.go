@@ -95,7 +95,7 @@ func (s childSpec) run() childResult {
 	var elapsed time.Duration
 	switch s.Phase {
 	case "publish":
-		err = c.publish(ctx, s.Endpoint, bodies, s.Concurrency)
+		err = c.publish(ctx, s.Endpoint, bodies, publishGoroutines(c, s.Concurrency))
 		elapsed = time.Since(start)
 		handled.Store(int64(len(bodies)))
 	case "consume":

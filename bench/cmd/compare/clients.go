@@ -11,6 +11,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/credentials"
 
 	"github.com/sqs-mega/sqs-mega-go/bench/sqsfake"
+	"github.com/sqs-mega/sqs-mega-go/transport"
 )
 
 // endpoint says where a client finds its queue.
@@ -82,6 +83,23 @@ func awsConfig(ctx context.Context, ep endpoint) (aws.Config, error) {
 	}
 	return cfg, err
 }
+
+// publishGoroutines is how many goroutines a client publishes from, so
+// that every client has the same number of messages in flight:
+// publishInFlight. Ours sends batches of transport.MaxBatch from
+// concurrency goroutines; the peers send one message per call, from as
+// many goroutines as ours has messages in flight (gocloud's topic batches
+// them again behind Send).
+func publishGoroutines(c client, concurrency int) int {
+	if c.name() == "ours" {
+		return concurrency
+	}
+	return publishInFlight(concurrency)
+}
+
+// publishInFlight is the number of messages every client has in flight
+// while publishing with a concurrency budget.
+func publishInFlight(concurrency int) int { return concurrency * transport.MaxBatch }
 
 // publishEach calls send for every body from n goroutines and returns the
 // first error.

@@ -315,8 +315,13 @@ func TestRatios(t *testing.T) {
 		{LatencyMS: 15, Client: "watermill", Error: "consume: timed out"},
 	}
 	rep := report{
-		Match: []matchRow{{Patterns: 100, OursEPS: f64(3e4), QuaminaEPS: f64(6e4)}, {Patterns: 1, QuaminaEPS: f64(1e5)}},
-		E2E:   rows,
+		Match: []matchRow{
+			{Patterns: 100, OursEPS: f64(3e4), QuaminaEPS: f64(6e4), OursDecodeEPS: f64(2e4), QuaminaUnmarshalEPS: f64(1e4), Engines: map[string]engineResult{
+				"ours": {CPUusPerEvent: f64(30)}, "quamina": {CPUusPerEvent: f64(15)},
+			}},
+			{Patterns: 1, AnythingBut: true, QuaminaEPS: f64(1e5)},
+		},
+		E2E: rows,
 	}
 	var buf bytes.Buffer
 	writeRatios(&buf, rep)
@@ -326,8 +331,8 @@ func TestRatios(t *testing.T) {
 		lines = append(lines, strings.Join(strings.Fields(line), " "))
 	}
 	for _, want := range []string{
-		"100 0.50", // ours / quamina at 100 patterns
-		"1 n/a",
+		"100 false 0.50 2.00 2.00 n/a", // ours / quamina at 100 patterns: decision, its CPU, equivalent work, its CPU
+		"1 true n/a n/a n/a n/a",
 		"15 0 gocloud 0.50 0.40 0.50 0.50 n/a n/a n/a",
 	} {
 		if !slices.Contains(lines, want) {
@@ -463,6 +468,27 @@ func TestE2EWorkload(t *testing.T) {
 		}
 		if *r.Publish.RequestsPerMsg <= 0 {
 			t.Errorf("%s: publish figures %+v", r.Client, r.Publish)
+		}
+	}
+}
+
+// Without anything-but, the generated set has none, and both engines
+// still agree with the reference meaning on it.
+func TestPatternsWithoutAnythingBut(t *testing.T) {
+	events := corpus(1, 200)
+	decoded := decodeAll(t, events)
+	ps := genPatternsWith(1, 300, false)
+	for _, p := range ps {
+		for _, c := range p {
+			if c.Op == opAnythingBut {
+				t.Fatalf("pattern %v has an anything-but condition", p)
+			}
+		}
+	}
+	for _, e := range []engine{oursEngine{}, quaminaEngine{}, oursEngine{decode: true}, quaminaUnmarshalEngine{}} {
+		r := runMatch(e, ps, events, decoded, time.Millisecond)
+		if r.err != nil || r.mismatches != 0 || r.checked == 0 {
+			t.Errorf("%s: %d/%d answers differ from the reference (%v): %s", e.name(), r.mismatches, r.checked, r.err, r.firstMismatch)
 		}
 	}
 }

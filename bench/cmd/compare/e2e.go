@@ -47,7 +47,10 @@ type e2eRow struct {
 	Redeliveries   int64      `json:"redeliveries"`
 	LeftInQueue    int        `json:"left_in_queue"`
 	Publish        phaseStats `json:"publish"`
-	Error          string     `json:"error,omitempty"`
+	// PublishInFlight is the number of messages the client had in flight
+	// while publishing, the same for every client.
+	PublishInFlight int    `json:"publish_in_flight"`
+	Error           string `json:"error,omitempty"`
 }
 
 func f64(v float64) *float64 { return &v }
@@ -133,6 +136,7 @@ func runScenario(cfg runConfig, exe string, srv *sqsfake.Server, c client, lat, 
 	spec.Phase, spec.CPUProfile = "publish", profile("publish")
 	pub, _, err := runPhase(exe, srv, spec)
 	row.Publish = pub
+	row.PublishInFlight = publishInFlight(cfg.Concurrency)
 	if err != nil {
 		row.Error = "publish: " + err.Error()
 		return row

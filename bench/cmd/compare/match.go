@@ -56,9 +56,40 @@ func (m quaminaMatcher) matchCount(event []byte) (int, error) {
 
 func (m quaminaMatcher) copy() matcher { return quaminaMatcher{m.q.Copy()} }
 
+// quaminaUnmarshalEngine is the work a quamina user does before a handler
+// can read an event: the match, then json.Unmarshal of the body into a
+// map when some pattern matched. It is the peer of oursDecodeEngine.
+type quaminaUnmarshalEngine struct{}
+
+func (quaminaUnmarshalEngine) name() string { return "quamina+unmarshal" }
+
+func (quaminaUnmarshalEngine) build(ps []pattern) (matcher, error) {
+	m, err := quaminaEngine{}.build(ps)
+	if err != nil {
+		return nil, err
+	}
+	return quaminaUnmarshalMatcher{m.(quaminaMatcher)}, nil
+}
+
+type quaminaUnmarshalMatcher struct{ quaminaMatcher }
+
+func (m quaminaUnmarshalMatcher) matchCount(event []byte) (int, error) {
+	n, err := m.quaminaMatcher.matchCount(event)
+	if err != nil || n == 0 {
+		return n, err
+	}
+	var doc map[string]any
+	return n, json.Unmarshal(event, &doc)
+}
+
+func (m quaminaUnmarshalMatcher) copy() matcher {
+	return quaminaUnmarshalMatcher{m.quaminaMatcher.copy().(quaminaMatcher)}
+}
+
 // matchResult is one engine on one pattern set.
 type matchResult struct {
 	eps             float64 // events per second, all goroutines together
+	cpuUS, wallUS   float64 // CPU time (getrusage) and wall time × goroutines, per event
 	buildMS         float64
 	matchesPerEvent float64
 	checked         int // events compared with the reference
@@ -109,6 +140,7 @@ func runMatch(e engine, ps []pattern, events [][]byte, decoded []map[string]any,
 		total, nmatches int
 		firstErr        error
 	)
+	before := rusage()
 	start := time.Now()
 	deadline := start.Add(d)
 	for w := range workers {
@@ -143,14 +175,21 @@ func runMatch(e engine, ps []pattern, events [][]byte, decoded []map[string]any,
 	if firstErr != nil {
 		return matchResult{err: firstErr}
 	}
-	res.eps = float64(total) / time.Since(start).Seconds()
+	elapsed := time.Since(start)
+	after := rusage()
+	res.eps = float64(total) / elapsed.Seconds()
 	if total > 0 {
 		res.matchesPerEvent = float64(nmatches) / float64(total)
+		res.cpuUS = (after.user + after.sys - before.user - before.sys) * 1e6 / float64(total)
+		res.wallUS = elapsed.Seconds() * float64(workers) * 1e6 / float64(total)
 	}
 	return res
 }
 
-// matchWorkload runs every engine on every pattern count.
+// matchWorkload runs every engine on every pattern count, with and
+// without anything-but conditions in the pattern set: quamina handles
+// those far more slowly than the rest, so a set with them alone would
+// say more about that than about matching.
 func matchWorkload(cfg runConfig, engines []engine, logf func(string, ...any)) []matchRow {
 	events := corpus(cfg.Seed, cfg.MatchEvents)
 	decoded := make([]map[string]any, len(events))
@@ -161,24 +200,39 @@ func matchWorkload(cfg runConfig, engines []engine, logf func(string, ...any)) [
 	}
 	var rows []matchRow
 	for _, n := range cfg.PatternCounts {
-		ps := genPatterns(cfg.Seed, n)
-		row := matchRow{Patterns: n, Engines: map[string]engineResult{}}
-		for _, e := range engines {
-			r := runMatch(e, ps, events, decoded, cfg.MatchDuration)
-			er := engineResult{}
-			if r.err != nil {
-				er.Error = r.err.Error()
-				logf("match %6d patterns %-8s %v", n, e.name(), r.err)
-			} else {
-				er.EPS, er.BuildMS, er.MatchesPerEvent = &r.eps, &r.buildMS, &r.matchesPerEvent
-				er.Checked, er.Mismatches, er.FirstMismatch = r.checked, &r.mismatches, r.firstMismatch
-				logf("match %6d patterns %-8s %10.0f events/s (build %.1f ms, %.2f matches/event, %d/%d answers differ from the reference)",
-					n, e.name(), r.eps, r.buildMS, r.matchesPerEvent, r.mismatches, r.checked)
-			}
-			row.Engines[e.name()] = er
-			runtime.GC()
+		for _, ab := range []bool{false, true} {
+			rows = append(rows, matchSet(cfg, engines, n, ab, events, decoded, logf))
 		}
-		rows = append(rows, row)
 	}
 	return rows
+}
+
+func matchSet(cfg runConfig, engines []engine, n int, anythingBut bool, events [][]byte, decoded []map[string]any, logf func(string, ...any)) matchRow {
+	ps := genPatternsWith(cfg.Seed, n, anythingBut)
+	label := "plain"
+	if anythingBut {
+		label = "any-but"
+	}
+	row := matchRow{Patterns: n, AnythingBut: anythingBut, Engines: map[string]engineResult{}}
+	for _, e := range engines {
+		r := runMatch(e, ps, events, decoded, cfg.MatchDuration)
+		er := engineResult{}
+		if r.err != nil {
+			er.Error = r.err.Error()
+			logf("match %6d patterns %-7s %-17s %v", n, label, e.name(), r.err)
+		} else {
+			er.EPS, er.BuildMS, er.MatchesPerEvent = &r.eps, &r.buildMS, &r.matchesPerEvent
+			er.CPUusPerEvent, er.WallUSPerEvent = &r.cpuUS, &r.wallUS
+			er.Checked, er.Mismatches, er.FirstMismatch = r.checked, &r.mismatches, r.firstMismatch
+			logf("match %6d patterns %-7s %-17s %10.0f events/s  %6.2f µs CPU/event  %6.2f µs wall/event (build %.1f ms, %.2f matches/event, %d/%d answers differ from the reference)",
+				n, label, e.name(), r.eps, r.cpuUS, r.wallUS, r.buildMS, r.matchesPerEvent, r.mismatches, r.checked)
+		}
+		row.Engines[e.name()] = er
+		runtime.GC()
+	}
+	row.OursEPS = row.Engines["ours"].EPS
+	row.QuaminaEPS = row.Engines["quamina"].EPS
+	row.OursDecodeEPS = row.Engines["ours+decode"].EPS
+	row.QuaminaUnmarshalEPS = row.Engines["quamina+unmarshal"].EPS
+	return row
 }

@@ -25,12 +25,18 @@ import (
 
 // oursEngine compiles every pattern with match.ParseEvent and
 // match.Compile into one match.Set, as a Consumer does with the event
-// patterns of its subscribers.
-type oursEngine struct{}
+// patterns of its subscribers. With decode, a matched event is also
+// decoded, as a Consumer does before it calls the subscribers.
+type oursEngine struct{ decode bool }
 
-func (oursEngine) name() string { return "ours" }
+func (e oursEngine) name() string {
+	if e.decode {
+		return "ours+decode"
+	}
+	return "ours"
+}
 
-func (oursEngine) build(ps []pattern) (matcher, error) {
+func (e oursEngine) build(ps []pattern) (matcher, error) {
 	set := new(match.Set)
 	for i, p := range ps {
 		js, err := p.oursJSON()
@@ -47,35 +53,41 @@ func (oursEngine) build(ps []pattern) (matcher, error) {
 		}
 		set.Add(i, m)
 	}
-	return &oursMatcher{set: set}, nil
+	return &oursMatcher{d: &match.Dispatcher{Events: set}, decode: e.decode}, nil
 }
 
 // oursMatcher does per event what a Consumer does with a message body
-// before it calls subscribers: protocol.Decode (JSON parsing, MEGA
-// validation, the normalized document) and Set.Matches on that document.
-// The Set is shared (it is safe for concurrent use); dst is the
-// goroutine's own.
+// to find its subscribers: match.Dispatcher.Dispatch, which scans the
+// body, validates a MEGA event and matches the Set on the raw body; with
+// decode, it then decodes the message of a matched event (Body.Message).
+// The Dispatcher is shared (it is safe for concurrent use); the Body and
+// dst are the goroutine's own.
 type oursMatcher struct {
-	set *match.Set
-	dst []int
+	d      *match.Dispatcher
+	decode bool
+	body   protocol.Body
+	dst    []int
 }
 
 func (m *oursMatcher) matchCount(event []byte) (int, error) {
-	// Decode takes the body as a string, as the SDK hands it over; the
+	// Dispatch takes the body as a string, as the SDK hands it over; the
 	// corpus bytes are never modified, so they are viewed as one rather
 	// than copied.
-	msg, err := protocol.Decode(unsafe.String(unsafe.SliceData(event), len(event)))
-	if err != nil {
-		return 0, err
+	var kind protocol.Kind
+	kind, m.dst = m.d.Dispatch(unsafe.String(unsafe.SliceData(event), len(event)), &m.body, m.dst[:0])
+	if kind != protocol.KindMega {
+		_, err := m.body.Message()
+		return 0, fmt.Errorf("the event decodes to %v, not a MEGA event: %v", kind, err)
 	}
-	if msg.Kind != protocol.KindMega {
-		return 0, fmt.Errorf("the event decodes to %v, not a MEGA event", msg.Kind)
+	if m.decode && len(m.dst) > 0 {
+		if _, err := m.body.Message(); err != nil {
+			return 0, err
+		}
 	}
-	m.dst = m.set.Matches(msg.Document(), m.dst[:0])
 	return len(m.dst), nil
 }
 
-func (m *oursMatcher) copy() matcher { return &oursMatcher{set: m.set} }
+func (m *oursMatcher) copy() matcher { return &oursMatcher{d: m.d, decode: m.decode} }
 
 // oursJSON is the pattern in the JSON form of our DSL (SPEC §3), as an
 // event pattern: event fields by name, attributes under "attributes".

@@ -144,7 +144,12 @@ func lookup(doc map[string]any, path []string) (any, bool) {
 // optional attribute) shared by everyone, and many narrow ones (per
 // customer, per e-mail address, per object id range). Matches per event
 // stay small as n grows, as they do in practice.
-func genPatterns(seed uint64, n int) []pattern {
+func genPatterns(seed uint64, n int) []pattern { return genPatternsWith(seed, n, true) }
+
+// genPatternsWith is genPatterns, where anythingBut false drops every
+// anything-but condition (each pattern with one has another condition),
+// so that the set has none.
+func genPatternsWith(seed uint64, n int, anythingBut bool) []pattern {
 	var allNames, prefixes []string
 	for _, d := range domains {
 		allNames = append(allNames, d.names...)
@@ -201,6 +206,11 @@ func genPatterns(seed uint64, n int) []pattern {
 			out[i] = pattern{{"email", opExact, []string{fmt.Sprintf("%s@example.com", customer(r)[0])}}}
 		default:
 			out[i] = pattern{{"customer_id", opExact, customer(r)}, {pick(r, optionalAttributes), opExists, nil}}
+		}
+	}
+	if !anythingBut {
+		for i, p := range out {
+			out[i] = slices.DeleteFunc(p, func(c cond) bool { return c.Op == opAnythingBut })
 		}
 	}
 	return out

@@ -25,6 +25,7 @@ type envInfo struct {
 	CPUs        int      `json:"cpus"`
 	GOMAXPROCS  int      `json:"gomaxprocs"`
 	Quick       bool     `json:"quick"`
+	QuickNote   string   `json:"quick_note,omitempty"`
 	Seed        uint64   `json:"seed"`
 	MatchEvents int      `json:"match_events"`
 	EventBytes  int      `json:"event_bytes_avg"`
@@ -36,15 +37,27 @@ type envInfo struct {
 // matchRow is one pattern count: events per second of each engine
 // (ours_eps and quamina_eps are null when the engine could not run) and
 // the details by engine.
+//
+// AnythingBut says whether the pattern set holds anything-but conditions.
+// ours_eps and quamina_eps are the match decision on the raw event;
+// ours_decode_eps and quamina_unmarshal_eps add what a handler needs to
+// read a matched event (the decoded message; json.Unmarshal into a map).
 type matchRow struct {
-	Patterns   int                     `json:"patterns"`
-	OursEPS    *float64                `json:"ours_eps"`
-	QuaminaEPS *float64                `json:"quamina_eps"`
-	Engines    map[string]engineResult `json:"engines"`
+	Patterns            int                     `json:"patterns"`
+	AnythingBut         bool                    `json:"anything_but"`
+	OursEPS             *float64                `json:"ours_eps"`
+	QuaminaEPS          *float64                `json:"quamina_eps"`
+	OursDecodeEPS       *float64                `json:"ours_decode_eps,omitempty"`
+	QuaminaUnmarshalEPS *float64                `json:"quamina_unmarshal_eps,omitempty"`
+	Engines             map[string]engineResult `json:"engines"`
 }
 
 type engineResult struct {
-	EPS             *float64 `json:"eps"`
+	EPS *float64 `json:"eps"`
+	// CPUusPerEvent is the process's CPU time (getrusage) per event while
+	// the engine ran; WallUSPerEvent the wall time per event and goroutine.
+	CPUusPerEvent   *float64 `json:"cpu_us_per_event,omitempty"`
+	WallUSPerEvent  *float64 `json:"wall_us_per_event,omitempty"`
 	BuildMS         *float64 `json:"build_ms,omitempty"`
 	MatchesPerEvent *float64 `json:"matches_per_event,omitempty"`
 	// Checked events were compared with the reference meaning of the
@@ -108,16 +121,29 @@ func writeTable(w io.Writer, r report) {
 	e := r.Env
 	fmt.Fprintf(w, "%s %s, %d CPUs, GOMAXPROCS %d; peers: %s\n\n", e.GoVersion, e.OS, e.CPUs, e.GOMAXPROCS, strings.Join(e.Peers, ", "))
 	if len(r.Match) > 0 {
-		fmt.Fprintf(w, "Matching: events/s over %d goroutines, %d MEGA events of %d bytes on average, from raw JSON\n", e.GOMAXPROCS, e.MatchEvents, e.EventBytes)
+		fmt.Fprintf(w, "Matching: events/s over %d goroutines, %d MEGA events of %d bytes on average, from raw JSON; CPU µs per event (getrusage) / wall µs per event and goroutine\n", e.GOMAXPROCS, e.MatchEvents, e.EventBytes)
+		fmt.Fprintln(w, "ours, quamina: the match decision; ours+decode, quamina+unmarshal: the decision, then the matched event decoded for a handler (our message; json.Unmarshal into a map)")
 		tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
-		fmt.Fprintln(tw, "patterns\tours\tquamina\tours build ms\tquamina build ms\tmatches/event\twrong answers ours\twrong answers quamina\t")
+		fmt.Fprint(tw, "patterns\tanything-but\t")
+		for _, name := range matchEngines {
+			fmt.Fprintf(tw, "%s\tCPU/wall µs\t", name)
+		}
+		fmt.Fprintln(tw, "ours build ms\tquamina build ms\tmatches/event\twrong answers ours\twrong answers quamina\t")
 		for _, m := range r.Match {
 			o, q := m.Engines["ours"], m.Engines["quamina"]
-			fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t\n", m.Patterns, num(m.OursEPS, "%.0f"), num(m.QuaminaEPS, "%.0f"),
-				num(o.BuildMS, "%.1f"), num(q.BuildMS, "%.1f"), num(q.MatchesPerEvent, "%.3f"), wrong(o), wrong(q))
+			fmt.Fprintf(tw, "%d\t%v\t", m.Patterns, m.AnythingBut)
+			for _, name := range matchEngines {
+				er := m.Engines[name]
+				fmt.Fprintf(tw, "%s\t%s/%s\t", num(er.EPS, "%.0f"), num(er.CPUusPerEvent, "%.2f"), num(er.WallUSPerEvent, "%.2f"))
+			}
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t\n", num(o.BuildMS, "%.1f"), num(q.BuildMS, "%.1f"), num(q.MatchesPerEvent, "%.3f"), wrong(o), wrong(q))
 		}
 		tw.Flush()
 		fmt.Fprintln(w, "wrong answers: events (of those checked) on which the engine's match count differs from the reference meaning of the patterns.")
+		fmt.Fprintln(w)
+	}
+	if e.Quick {
+		fmt.Fprintln(w, quickNote)
 		fmt.Fprintln(w)
 	}
 	if len(r.E2E) > 0 {
@@ -138,11 +164,18 @@ func writeTable(w io.Writer, r report) {
 				byAPI(row.RequestsByAPI, row.Messages))
 		}
 		tw.Flush()
-		fmt.Fprintln(w, "\nbound: pollers × messages per receive / injected latency. req/msg counts every request of the phase (setup and shutdown included).")
+		fmt.Fprintf(w, "\npublish: every client with %d messages in flight (ours: %d goroutines sending batches of 10; peers: %d goroutines sending one message each).\n", e.Concurrency*10, e.Concurrency, e.Concurrency*10)
+		fmt.Fprintln(w, "bound: pollers × messages per receive / injected latency. req/msg counts every request of the phase (setup and shutdown included).")
 		fmt.Fprintln(w, "recv receive, del/delB delete (batch), vis/visB change visibility (batch), send/sendB send (batch), url GetQueueUrl, attr GetQueueAttributes.")
 	}
 	writeRatios(w, r)
 }
+
+// matchEngines are the engines of the matching workload, in table order.
+var matchEngines = []string{"ours", "quamina", "ours+decode", "quamina+unmarshal"}
+
+// quickNote warns that -quick figures flatter clients that start fast.
+const quickNote = "-quick: few messages per scenario; this under-ramps adaptive peers (gocloud sizes its receive batches from the observed throughput and has not ramped up within 1,000 messages), so the end-to-end ratios flatter ours: use a full run to compare."
 
 // ratio is a/b, or n/a when either is missing or b is 0.
 func ratio(a, b *float64) string {
@@ -157,11 +190,14 @@ func ratio(a, b *float64) string {
 // worse for requests, CPU and memory).
 func writeRatios(w io.Writer, r report) {
 	if len(r.Match) > 0 {
-		fmt.Fprintln(w, "\nRatios, ours / quamina (events/s; above 1: ours is faster)")
+		fmt.Fprintln(w, "\nRatios, ours / quamina (events/s; above 1: ours is faster; CPU: above 1, ours spends more)")
 		tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
-		fmt.Fprintln(tw, "patterns\tours / quamina\t")
+		fmt.Fprintln(tw, "patterns\tanything-but\tdecision\tdecision CPU\tequivalent work\tequivalent work CPU\t")
 		for _, m := range r.Match {
-			fmt.Fprintf(tw, "%d\t%s\t\n", m.Patterns, ratio(m.OursEPS, m.QuaminaEPS))
+			o, q := m.Engines["ours"], m.Engines["quamina"]
+			od, qu := m.Engines["ours+decode"], m.Engines["quamina+unmarshal"]
+			fmt.Fprintf(tw, "%d\t%v\t%s\t%s\t%s\t%s\t\n", m.Patterns, m.AnythingBut, ratio(m.OursEPS, m.QuaminaEPS), ratio(o.CPUusPerEvent, q.CPUusPerEvent),
+				ratio(m.OursDecodeEPS, m.QuaminaUnmarshalEPS), ratio(od.CPUusPerEvent, qu.CPUusPerEvent))
 		}
 		tw.Flush()
 	}

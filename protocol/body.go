@@ -1,0 +1,692 @@
+package protocol
+
+import (
+	"encoding/base64"
+	"encoding/json"
+	"slices"
+	"strconv"
+	"strings"
+	"unsafe"
+)
+
+// Body is a message body scanned once and decoded only on demand. [Decoder.Scan]
+// classifies the body (SPEC §2) and validates a MEGA event without
+// building it; [Body.Lookup] and [Body.LookupString] then read values of
+// the document that patterns apply to (the normalized MEGA document, or
+// the data document) straight from the body, and [Body.Message] decodes
+// the whole message the first time it is called. So a consumer can decide
+// which subscribers want a message before paying for its decoding.
+//
+// The zero Body is ready for Scan. Each Scan reuses the Body's buffers:
+// the values Lookup and Message returned stay valid, the strings
+// LookupString returned may not. A Body is not safe for concurrent use;
+// give each goroutine its own.
+type Body struct {
+	dec  *Decoder
+	body string
+	kind Kind
+
+	outer, inner tape
+	t            *tape    // the tape holding the payload document, or nil
+	root         int32    // the payload document on t
+	sns          bool     // the body is an SNS envelope, at the root of outer
+	mega         bool     // the document is a valid MEGA event on t
+	rk           [5]int32 // the members of the document under rootKeys
+	ek           [7]int32 // a MEGA event's event members under eventKeyList
+	ok           [5]int32 // a MEGA event's object members under objectKeys
+	env          [5]int32 // the outer document's members under envKeys
+	outerKeys    bool     // rk and env hold the outer root's members
+	txtTape      *tape    // a text payload that is a JSON string literal
+	txt          string
+
+	done bool // msg and err hold the decoded message
+	msg  Message
+	err  error
+
+	sbuf []byte // LookupString's escaped strings
+	raw  []byte // a BSON body, decoded from base64
+}
+
+// Scan scans body into b and returns its kind, the kind [Decoder.Decode]
+// gives it. The body is read as it is; it must not change while b is in
+// use.
+func (d *Decoder) Scan(body string, b *Body) Kind {
+	*b = Body{dec: d, body: body, outer: b.outer, inner: b.inner, sbuf: b.sbuf[:0], raw: b.raw}
+	b.kind = b.scan()
+	return b.kind
+}
+
+// release drops what b refers to, keeping its buffers, and returns the
+// buffers to a reasonable size after a huge body.
+func (b *Body) release() {
+	const keep = 1 << 14
+	if cap(b.outer.toks) > keep {
+		b.outer.toks = nil
+	}
+	if cap(b.inner.toks) > keep {
+		b.inner.toks = nil
+	}
+	if cap(b.raw) > keep {
+		b.raw = nil
+	}
+	*b = Body{outer: tape{toks: b.outer.toks[:0]}, inner: tape{toks: b.inner.toks[:0]}, sbuf: b.sbuf[:0], raw: b.raw}
+}
+
+// Kind returns the kind of the scanned body.
+func (b *Body) Kind() Kind { return b.kind }
+
+// decoded records the message of the reference decoding, for bodies the
+// scanner does not read itself (BSON of rare element types, malformed
+// BSON, bodies over 2 GiB).
+func (b *Body) decoded() Kind {
+	b.t = nil
+	b.msg, b.err = b.dec.decode(b.body, true)
+	b.done = true
+	return b.msg.Kind
+}
+
+func (b *Body) scan() Kind {
+	body := b.body
+	switch {
+	case body == "":
+		return KindText
+	case len(body) > maxTape:
+		return b.decoded() // beyond what a tape indexes, and SQS carries
+	}
+	if maybeJSON(body) && b.outer.scanJSON(body) {
+		t := &b.outer
+		switch t.toks[0].kind {
+		case tObject:
+			var f [10]int32
+			t.members(0, outerKeyList, f[:])
+			copy(b.rk[:], f[:5])
+			copy(b.env[:], f[5:])
+			b.outerKeys = true
+			if b.envelope() {
+				if b.dec.Verify != nil {
+					// Verification needs the whole envelope, which the
+					// reference decoding builds before it calls Verify.
+					return b.decoded()
+				}
+				if t.str(b.env[0]) != "Notification" {
+					return KindNone
+				}
+				return b.notification(t.str(b.env[4]))
+			}
+			return b.document(t, 0)
+		case tString, tEscaped:
+			b.txtTape = t
+			return KindText
+		}
+		b.txt = body
+		return KindText
+	}
+	if len(body)%4 == 0 {
+		return b.bson(body, &b.outer)
+	}
+	b.txt = body
+	return KindText
+}
+
+// bson scans a base64 body as a BSON document into t, or leaves it to the
+// reference decoder when the scanner cannot read it.
+func (b *Body) bson(s string, t *tape) Kind {
+	n := base64.StdEncoding.DecodedLen(len(s))
+	if cap(b.raw) < n {
+		b.raw = make([]byte, n)
+	}
+	n, ok := decodeBase64(b.raw[:n], s)
+	if !ok {
+		b.txt = s
+		return KindText
+	}
+	if !t.scanBSON(unsafe.String(unsafe.SliceData(b.raw), n)) {
+		return b.decoded()
+	}
+	return b.document(t, 0)
+}
+
+// notification scans the message of an SNS notification, which is
+// decoded like a body but never unwrapped again.
+func (b *Body) notification(s string) Kind {
+	if s == "" {
+		return KindText
+	}
+	if maybeJSON(s) && b.inner.scanJSON(s) {
+		switch b.inner.toks[0].kind {
+		case tObject:
+			return b.document(&b.inner, 0)
+		case tString, tEscaped:
+			b.txtTape = &b.inner
+			return KindText
+		}
+		b.txt = s
+		return KindText
+	}
+	if len(s)%4 == 0 {
+		return b.bson(s, &b.inner)
+	}
+	b.txt = s
+	return KindText
+}
+
+// envelope reports whether the outer document is an SNS envelope the
+// decoder unwraps, as Decoder.envelope decides on the decoded document.
+func (b *Body) envelope() bool {
+	t := &b.outer
+	f := b.env
+	for _, i := range f {
+		if i < 0 || !isStr(t, i) {
+			return false
+		}
+	}
+	switch t.str(f[0]) {
+	case "Notification", "SubscriptionConfirmation", "UnsubscribeConfirmation":
+	default:
+		return false
+	}
+	if d := b.dec; (len(d.TopicARNs) > 0 || d.TrustedOnly) && !TopicAllowed(d.TopicARNs, t.str(f[2])) {
+		return false
+	}
+	b.sns = true
+	return true
+}
+
+// The keys looked up on every document and event, in one pass each.
+var (
+	rootKeys     = []string{"protocol", "version", "event", "object", "extra"}
+	eventKeyList = []string{"name", "timestamp", "version", "domain", "subject", "publisher", "attributes"}
+	envKeys      = []string{"Type", "MessageId", "TopicArn", "Timestamp", "Message"}
+	objectKeys   = []string{"current", "previous", "type", "id", "version"}
+	outerKeyList = append(slices.Clip(rootKeys), envKeys...)
+)
+
+const (
+	oCurrent = iota
+	oPrevious
+	oType
+	oID
+	oVersion
+)
+
+const (
+	rProtocol = iota
+	rVersion
+	rEvent
+	rObject
+	rExtra
+)
+
+const (
+	eName = iota
+	eTimestamp
+	eVersion
+	eDomain
+	eSubject
+	ePublisher
+	eAttributes
+)
+
+// document classifies the document at token r of t.
+func (b *Body) document(t *tape, r int32) Kind {
+	if t != &b.outer || r != 0 || !b.outerKeys {
+		t.members(r, rootKeys, b.rk[:])
+	}
+	b.t, b.root = t, r
+	if !isMegaTape(t, b.rk[rProtocol], b.rk[rVersion]) {
+		return KindData
+	}
+	if !b.validMega() {
+		b.message() // the error says what is wrong
+		return KindInvalid
+	}
+	b.mega = true
+	return KindMega
+}
+
+// isMegaTape is IsMega on a tape, given the protocol and version members.
+func isMegaTape(t *tape, p, v int32) bool {
+	if p < 0 || !isStr(t, p) || t.str(p) != "mega" {
+		return false
+	}
+	if v < 0 || !t.isNumber(v) {
+		return false
+	}
+	var buf [32]byte
+	f, err := strconv.ParseFloat(t.numText(v, buf[:0]), 64)
+	return err == nil && f == 1
+}
+
+func isStr(t *tape, i int32) bool {
+	k := t.toks[i].kind
+	return k == tString || k == tEscaped
+}
+
+// absent reports whether token i is missing or null.
+func absent(t *tape, i int32) bool { return i < 0 || t.toks[i].kind == tNull }
+
+// validMega reports whether parseMega would accept the document, without
+// building anything: the same rules, read on the tape.
+func (b *Body) validMega() bool {
+	t := b.t
+	ev := b.rk[rEvent]
+	if absent(t, ev) || t.toks[ev].kind != tObject {
+		return false
+	}
+	t.members(ev, eventKeyList, b.ek[:])
+	name := b.ek[eName]
+	if name < 0 || !isStr(t, name) || t.toks[name].start == t.toks[name].end {
+		return false
+	}
+	ts := b.ek[eTimestamp]
+	if ts < 0 || !isStr(t, ts) && t.toks[ts].kind != tTime {
+		return false
+	}
+	var buf [64]byte
+	if isStr(t, ts) {
+		if !validTimestamp(t.strBuf(ts, buf[:0])) {
+			return false
+		}
+	}
+	if !validVersion(t, b.ek[eVersion]) ||
+		!optional(t, b.ek[eDomain], isStr) ||
+		!optional(t, b.ek[eSubject], isStr) ||
+		!optional(t, b.ek[ePublisher], isStr) ||
+		!optional(t, b.ek[eAttributes], isObject) ||
+		!optional(t, b.rk[rExtra], isObject) {
+		return false
+	}
+	o := b.rk[rObject]
+	if absent(t, o) {
+		return true
+	}
+	if !isObject(t, o) {
+		return false
+	}
+	t.members(o, objectKeys, b.ok[:])
+	cur := b.ok[oCurrent]
+	return cur >= 0 && isObject(t, cur) && t.toks[cur].n > 0 &&
+		optional(t, b.ok[oPrevious], isObject) &&
+		optional(t, b.ok[oType], isStr) &&
+		optional(t, b.ok[oID], isStr) &&
+		validVersion(t, b.ok[oVersion])
+}
+
+func isObject(t *tape, i int32) bool { return t.toks[i].kind == tObject }
+
+// optional: missing, null, or of the kind ok accepts.
+func optional(t *tape, i int32, ok func(*tape, int32) bool) bool {
+	return absent(t, i) || ok(t, i)
+}
+
+func validVersion(t *tape, i int32) bool {
+	_, ok := tapeVersion(t, i)
+	return ok
+}
+
+// tapeVersion is validator.version on a tape: missing, null and 0 are 1.
+func tapeVersion(t *tape, i int32) (int, bool) {
+	if absent(t, i) {
+		return 1, true
+	}
+	var n int
+	var ok bool
+	switch t.toks[i].kind {
+	case tNumber, tInt32, tInt64, tDouble:
+		if t.isNumber(i) {
+			var buf [32]byte
+			n, ok = integer(t.numText(i, buf[:0]))
+		}
+	case tString, tEscaped:
+		var buf [64]byte
+		s := t.strBuf(i, buf[:0])
+		if ok = isIntegerText(s); ok {
+			n, ok = integer(s)
+		}
+	}
+	if !ok {
+		return 1, false
+	}
+	if n == 0 {
+		return 1, true
+	}
+	return n, true
+}
+
+// Message returns the decoded message, as [Decoder.Decode] returns it.
+// The body is decoded on the first call, in one pass over the scan: maps
+// and slices are sized from it and strings share the body's memory.
+func (b *Body) Message() (Message, error) {
+	b.message()
+	return b.msg, b.err
+}
+
+func (b *Body) message() {
+	if b.done {
+		return
+	}
+	b.done = true
+	switch {
+	case b.t != nil:
+		if !b.t.shared {
+			// A BSON body sits in a buffer the next scan reuses: copy it
+			// once, and let the decoded strings share the copy.
+			b.t.src, b.t.shared = strings.Clone(b.t.src), true
+		}
+		doc := b.t.decode(b.root, true).(map[string]any)
+		b.msg, b.err = document(doc)
+	case b.kind == KindText:
+		b.msg = Message{Payload: NewText(b.text())}
+	}
+	if b.sns {
+		b.msg.SNS = b.snsEnvelope()
+	}
+}
+
+// text returns a text body's text: the string a JSON string literal
+// holds, or the body (an SNS notification's message) as it is.
+func (b *Body) text() string {
+	if b.txtTape != nil {
+		return b.txtTape.str(0)
+	}
+	return b.txt
+}
+
+func (b *Body) snsEnvelope() *SNS {
+	t := &b.outer
+	env := &SNS{
+		Type:      t.str(t.member(0, "Type")),
+		MessageID: t.str(t.member(0, "MessageId")),
+		TopicARN:  t.str(t.member(0, "TopicArn")),
+		Timestamp: t.str(t.member(0, "Timestamp")),
+		Message:   t.str(t.member(0, "Message")),
+	}
+	for _, f := range [...]struct {
+		key string
+		dst *string
+	}{
+		{"Subject", &env.Subject},
+		{"SignatureVersion", &env.SignatureVersion},
+		{"Signature", &env.Signature},
+		{"SigningCertURL", &env.SigningCertURL},
+		{"UnsubscribeURL", &env.UnsubscribeURL},
+		{"SubscribeURL", &env.SubscribeURL},
+		{"Token", &env.Token},
+	} {
+		if s := t.member(0, f.key); s >= 0 && isStr(t, s) {
+			*f.dst = t.str(s)
+		}
+	}
+	if a := t.member(0, "MessageAttributes"); a >= 0 && isObject(t, a) {
+		env.MessageAttributes = make(map[string]SNSAttribute, t.toks[a].n)
+		j := a + 1
+		for range t.toks[a].n {
+			var attr SNSAttribute
+			if v := j + 1; isObject(t, v) {
+				if x := t.member(v, "Type"); x >= 0 && isStr(t, x) {
+					attr.Type = t.str(x)
+				}
+				if x := t.member(v, "Value"); x >= 0 && isStr(t, x) {
+					attr.Value = t.str(x)
+				}
+			}
+			env.MessageAttributes[t.str(j)] = attr
+			j = t.toks[j+1].next
+		}
+	}
+	return env
+}
+
+// Document value lookups.
+
+type found uint8
+
+const (
+	missing  found = iota
+	onTape         // the value is token i of the payload's tape
+	computed       // the value is v
+	whole          // the value needs the decoded document
+)
+
+// Lookup returns the value at path in the document patterns apply to: the
+// normalized MEGA document ([Mega.Document]) or the data document; ok is
+// false when a key on the way is missing or a value on the way is not an
+// object. Values come from the body without decoding the rest of it;
+// objects and arrays are decoded when asked for. For other kinds of
+// body, every path is missing.
+func (b *Body) Lookup(path []string) (any, bool) {
+	i, v, f := b.find(path)
+	switch f {
+	case onTape:
+		return b.t.decode(i, true), true
+	case computed:
+		return v, true
+	case whole:
+		return b.wholeLookup(path)
+	}
+	return nil, false
+}
+
+// LookupString is [Body.Lookup] for a string value: ok is false when the
+// value is missing or not a string. It allocates nothing for a string
+// without escape sequences; a string it returns may share memory with b
+// and is valid until the next call.
+func (b *Body) LookupString(path []string) (string, bool) {
+	i, v, f := b.find(path)
+	switch f {
+	case onTape:
+		if isStr(b.t, i) {
+			return b.t.strInto(i, &b.sbuf), true
+		}
+	case computed:
+		s, ok := v.(string)
+		return s, ok
+	case whole:
+		v, ok := b.wholeLookup(path)
+		s, isS := v.(string)
+		return s, ok && isS
+	}
+	return "", false
+}
+
+func (b *Body) wholeLookup(path []string) (any, bool) {
+	b.message()
+	var v any
+	switch b.msg.Kind {
+	case KindMega:
+		v = b.msg.Mega.Document()
+	case KindData:
+		v = b.msg.Data
+	default:
+		return nil, false
+	}
+	for _, k := range path {
+		m, ok := v.(map[string]any)
+		if !ok {
+			return nil, false
+		}
+		if v, ok = m[k]; !ok {
+			return nil, false
+		}
+	}
+	return v, true
+}
+
+var (
+	megaProtocol any = "mega"
+	megaVersion  any = json.Number("1")
+	smallInts        = func() (a [16]any) {
+		for i := range a {
+			a[i] = json.Number(strconv.Itoa(i))
+		}
+		return a
+	}()
+)
+
+func versionValue(n int) any {
+	if n >= 0 && n < len(smallInts) {
+		return smallInts[n]
+	}
+	return json.Number(strconv.Itoa(n))
+}
+
+// find locates path in the payload document.
+func (b *Body) find(path []string) (int32, any, found) {
+	t := b.t
+	switch {
+	case t == nil && b.done:
+		return -1, nil, whole // decoded by the reference decoder
+	case t == nil || b.kind != KindMega && b.kind != KindData:
+		return -1, nil, missing
+	case !b.mega:
+		if i := t.path(b.root, path); i >= 0 {
+			return i, nil, onTape
+		}
+		return -1, nil, missing
+	case len(path) < 2:
+		if len(path) == 1 {
+			switch path[0] {
+			case "protocol":
+				return -1, megaProtocol, computed
+			case "version":
+				return -1, megaVersion, computed
+			case "event", "object", "extra":
+				if path[0] == "object" && absent(t, b.rk[rObject]) {
+					return -1, nil, missing
+				}
+				return -1, nil, whole
+			}
+			return -1, nil, missing
+		}
+		return -1, nil, whole
+	}
+	switch path[0] {
+	case "event":
+		ev := b.rk[rEvent]
+		switch k := path[1]; k {
+		case "name", "domain", "subject", "publisher":
+			i := b.ek[eventField(k)]
+			if absent(t, i) || len(path) > 2 {
+				return -1, nil, missing
+			}
+			return i, nil, onTape
+		case "timestamp", "version":
+			if len(path) > 2 {
+				return -1, nil, missing
+			}
+			i := b.ek[eventField(k)]
+			if k == "version" {
+				n, _ := tapeVersion(t, i)
+				return -1, versionValue(n), computed
+			}
+			if t.toks[i].kind == tTime {
+				return -1, t.bsonScalar(i), computed
+			}
+			ts, _ := parseTimestamp(t.str(i))
+			return -1, ts, computed
+		case "attributes":
+			if len(path) == 2 {
+				return -1, nil, whole
+			}
+			a := b.ek[eAttributes]
+			i := int32(-1)
+			if !absent(t, a) {
+				i = t.member(a, path[2])
+			}
+			if i < 0 && !eventKeys[path[2]] {
+				i = t.member(ev, path[2])
+			}
+			if i = t.path(i, path[3:]); i >= 0 {
+				return i, nil, onTape
+			}
+		}
+		return -1, nil, missing
+	case "object":
+		o := b.rk[rObject]
+		if absent(t, o) {
+			return -1, nil, missing
+		}
+		switch k := path[1]; k {
+		case "type", "id", "current", "previous":
+			i := b.ok[objectField(k)]
+			if absent(t, i) {
+				return -1, nil, missing
+			}
+			if i = t.path(i, path[2:]); i >= 0 {
+				return i, nil, onTape
+			}
+		case "version":
+			if len(path) == 2 {
+				n, _ := tapeVersion(t, b.ok[oVersion])
+				return -1, versionValue(n), computed
+			}
+		}
+		return -1, nil, missing
+	case "extra":
+		e := b.rk[rExtra]
+		if absent(t, e) {
+			return -1, nil, missing
+		}
+		if i := t.path(e, path[1:]); i >= 0 {
+			return i, nil, onTape
+		}
+	}
+	return -1, nil, missing
+}
+
+func objectField(k string) int {
+	switch k {
+	case "current":
+		return oCurrent
+	case "previous":
+		return oPrevious
+	case "type":
+		return oType
+	}
+	return oID
+}
+
+func eventField(k string) int {
+	switch k {
+	case "name":
+		return eName
+	case "timestamp":
+		return eTimestamp
+	case "version":
+		return eVersion
+	case "domain":
+		return eDomain
+	case "subject":
+		return eSubject
+	case "publisher":
+		return ePublisher
+	}
+	return eAttributes
+}
+
+// IsObject reports whether the value at path, as [Body.Lookup] reads it,
+// is an object, without decoding it.
+func (b *Body) IsObject(path []string) bool {
+	if b.mega {
+		// The normalized event has these objects whatever the body holds
+		// (attributes and extra default to {}).
+		switch {
+		case len(path) == 0,
+			len(path) == 1 && (path[0] == "event" || path[0] == "extra"),
+			len(path) == 2 && path[0] == "event" && path[1] == "attributes":
+			return true
+		case len(path) == 1 && path[0] == "object":
+			return !absent(b.t, b.rk[rObject])
+		}
+	}
+	i, _, f := b.find(path)
+	switch f {
+	case onTape:
+		return b.t.toks[i].kind == tObject
+	case whole:
+		v, _ := b.wholeLookup(path)
+		_, ok := v.(map[string]any)
+		return ok
+	}
+	return false
+}

@@ -1,0 +1,529 @@
+package protocol
+
+import (
+	"encoding/binary"
+	"encoding/json"
+	"math"
+	"math/bits"
+	"unicode"
+	"unicode/utf16"
+	"unicode/utf8"
+	"unsafe"
+)
+
+// A tape is a JSON text scanned once: one token per value, in document
+// order, each knowing where its value ends in the text and where the next
+// sibling starts on the tape. Looking a path up on it skips whole
+// sub-documents without reading them, and decoding from it sizes every
+// map and slice exactly. Its slices are reused from one scan to the next,
+// so scanning allocates nothing once they have grown.
+type tape struct {
+	src  string
+	toks []tok
+	// shared: src is an immutable string that decoded values may share;
+	// otherwise (BSON, decoded into a reused buffer) they are copied.
+	shared bool
+}
+
+type tokKind uint8
+
+const (
+	tNull tokKind = iota
+	tFalse
+	tTrue
+	tNumber
+	tString // no escape sequence: the text between the quotes is the value
+	tEscaped
+	tObject
+	tArray
+)
+
+// tok is one value. For a string, [start, end) is the text between the
+// quotes; for anything else, the whole value. An object's members follow
+// it as key, value pairs; an array's elements follow it.
+type tok struct {
+	start, end int32
+	next       int32 // the index of the token after this value
+	n          int32 // members of an object, elements of an array
+	kind       tokKind
+}
+
+// maxTape is the longest text a tape can index.
+const maxTape = math.MaxInt32 - 1
+
+// scanJSON scans s and reports whether it is valid UTF-8 and exactly one
+// JSON value with surrounding whitespace, as codec.DecodeJSON reads it
+// (nesting at most codec.MaxDepth deep). Bytes outside strings must be
+// ASCII in JSON, so only strings are checked for UTF-8.
+func (t *tape) scanJSON(s string) bool {
+	t.src, t.shared = s, true
+	t.toks = t.toks[:0]
+	if len(s) > maxTape {
+		return false
+	}
+	p := scanner{s: s, b: unsafe.Slice(unsafe.StringData(s), len(s)), t: t}
+	i, ok := p.value(skipSpace(s, 0), 0)
+	return ok && skipSpace(s, i) == len(s)
+}
+
+type scanner struct {
+	s string
+	b []byte // s, read-only
+	t *tape
+}
+
+func skipSpace(s string, i int) int {
+	for i < len(s) {
+		switch s[i] {
+		case ' ', '\t', '\n', '\r':
+			i++
+		default:
+			return i
+		}
+	}
+	return i
+}
+
+// maxNesting is encoding/json's limit on nested arrays and objects.
+const maxNesting = 10000
+
+func (p *scanner) value(i, depth int) (int, bool) {
+	s := p.s
+	if i >= len(s) {
+		return i, false
+	}
+	at := len(p.t.toks)
+	switch c := s[i]; {
+	case c == '{':
+		if depth >= maxNesting {
+			return i, false
+		}
+		p.t.toks = append(p.t.toks, tok{start: int32(i), kind: tObject})
+		i = skipSpace(s, i+1)
+		n := int32(0)
+		if i < len(s) && s[i] == '}' {
+			i++
+		} else {
+			for {
+				if i >= len(s) || s[i] != '"' {
+					return i, false
+				}
+				var ok bool
+				if i, ok = p.str(i); !ok {
+					return i, false
+				}
+				i = skipSpace(s, i)
+				if i >= len(s) || s[i] != ':' {
+					return i, false
+				}
+				if i = skipSpace(s, i+1); i < len(s) && s[i] == '"' {
+					i, ok = p.str(i)
+				} else {
+					i, ok = p.value(i, depth+1)
+				}
+				if !ok {
+					return i, false
+				}
+				n++
+				i = skipSpace(s, i)
+				if i < len(s) && s[i] == ',' {
+					i = skipSpace(s, i+1)
+					continue
+				}
+				if i < len(s) && s[i] == '}' {
+					i++
+					break
+				}
+				return i, false
+			}
+		}
+		tk := &p.t.toks[at]
+		tk.end, tk.n, tk.next = int32(i), n, int32(len(p.t.toks))
+		return i, true
+	case c == '[':
+		if depth >= maxNesting {
+			return i, false
+		}
+		p.t.toks = append(p.t.toks, tok{start: int32(i), kind: tArray})
+		i = skipSpace(s, i+1)
+		n := int32(0)
+		if i < len(s) && s[i] == ']' {
+			i++
+		} else {
+			for {
+				var ok bool
+				if i < len(s) && s[i] == '"' {
+					i, ok = p.str(i)
+				} else {
+					i, ok = p.value(i, depth+1)
+				}
+				if !ok {
+					return i, false
+				}
+				n++
+				i = skipSpace(s, i)
+				if i < len(s) && s[i] == ',' {
+					i = skipSpace(s, i+1)
+					continue
+				}
+				if i < len(s) && s[i] == ']' {
+					i++
+					break
+				}
+				return i, false
+			}
+		}
+		tk := &p.t.toks[at]
+		tk.end, tk.n, tk.next = int32(i), n, int32(len(p.t.toks))
+		return i, true
+	case c == '"':
+		return p.str(i)
+	case c == '-' || c >= '0' && c <= '9':
+		j, ok := number(s, i)
+		if !ok {
+			return j, false
+		}
+		p.t.toks = append(p.t.toks, tok{start: int32(i), end: int32(j), next: int32(at + 1), kind: tNumber})
+		return j, true
+	case c == 't':
+		return p.literal(i, "true", tTrue)
+	case c == 'f':
+		return p.literal(i, "false", tFalse)
+	case c == 'n':
+		return p.literal(i, "null", tNull)
+	}
+	return i, false
+}
+
+func (p *scanner) literal(i int, lit string, k tokKind) (int, bool) {
+	if len(p.s)-i < len(lit) || p.s[i:i+len(lit)] != lit {
+		return i, false
+	}
+	at := len(p.t.toks)
+	p.t.toks = append(p.t.toks, tok{start: int32(i), end: int32(i + len(lit)), next: int32(at + 1), kind: k})
+	return i + len(lit), true
+}
+
+// str scans the string starting with the quote at i.
+func (p *scanner) str(i int) (int, bool) {
+	s := p.s
+	start := i + 1
+	k := tString
+	for j := start; j < len(s); j++ {
+		// Skip 8 plain bytes at a time: none a quote, a backslash or a
+		// control character.
+		for j+8 <= len(s) {
+			w := binary.LittleEndian.Uint64(p.b[j:])
+			if m := special(w); m != 0 {
+				j += bits.TrailingZeros64(m) / 8
+				break
+			}
+			j += 8
+		}
+		if j >= len(s) {
+			break
+		}
+		switch c := s[j]; {
+		case c == '"':
+			at := len(p.t.toks)
+			p.t.toks = append(p.t.toks, tok{start: int32(start), end: int32(j), next: int32(at + 1), kind: k})
+			return j + 1, true
+		case c == '\\':
+			k = tEscaped
+			j++
+			if j >= len(s) {
+				return j, false
+			}
+			switch s[j] {
+			case '"', '\\', '/', 'b', 'f', 'n', 'r', 't':
+			case 'u':
+				if j+4 >= len(s) {
+					return j, false
+				}
+				for _, h := range []byte(s[j+1 : j+5]) {
+					if unhex(h) < 0 {
+						return j, false
+					}
+				}
+				j += 4
+			default:
+				return j, false
+			}
+		case c < 0x20:
+			return j, false
+		case c >= utf8.RuneSelf:
+			r, size := utf8.DecodeRuneInString(s[j:])
+			if r == utf8.RuneError && size == 1 {
+				return j, false
+			}
+			j += size - 1
+		}
+	}
+	return len(s), false
+}
+
+const (
+	ones  = 0x0101010101010101
+	highs = 0x8080808080808080
+)
+
+// special has the high bit of the first byte of w (in memory order) that
+// is a quote, a backslash, below 0x20 or not ASCII set, and no lower bit
+// set; bytes after that one may be flagged wrongly.
+func special(w uint64) uint64 {
+	q := w ^ (ones * '"')
+	bs := w ^ (ones * '\\')
+	return ((q-ones)&^q | (bs-ones)&^bs | (w-ones*0x20)&^w | w) & highs
+}
+
+func unhex(c byte) int {
+	switch {
+	case '0' <= c && c <= '9':
+		return int(c - '0')
+	case 'a' <= c && c <= 'f':
+		return int(c - 'a' + 10)
+	case 'A' <= c && c <= 'F':
+		return int(c - 'A' + 10)
+	}
+	return -1
+}
+
+// number scans the JSON number at i: -?(0|[1-9][0-9]*)(.[0-9]+)?([eE][+-]?[0-9]+)?
+func number(s string, i int) (int, bool) {
+	if s[i] == '-' {
+		i++
+	}
+	if i >= len(s) {
+		return i, false
+	}
+	switch {
+	case s[i] == '0':
+		i++
+	case s[i] >= '1' && s[i] <= '9':
+		for i++; i < len(s) && s[i] >= '0' && s[i] <= '9'; i++ {
+		}
+	default:
+		return i, false
+	}
+	if i < len(s) && s[i] == '.' {
+		i++
+		d := i
+		for ; i < len(s) && s[i] >= '0' && s[i] <= '9'; i++ {
+		}
+		if i == d {
+			return i, false
+		}
+	}
+	if i < len(s) && (s[i] == 'e' || s[i] == 'E') {
+		i++
+		if i < len(s) && (s[i] == '+' || s[i] == '-') {
+			i++
+		}
+		d := i
+		for ; i < len(s) && s[i] >= '0' && s[i] <= '9'; i++ {
+		}
+		if i == d {
+			return i, false
+		}
+	}
+	return i, true
+}
+
+// text returns the raw text of token i.
+func (t *tape) text(i int32) string {
+	tk := &t.toks[i]
+	return t.src[tk.start:tk.end]
+}
+
+// str returns the string of token i, which must be a string. Without
+// escape sequences it is a piece of the source and costs nothing.
+func (t *tape) str(i int32) string {
+	if t.toks[i].kind == tString {
+		return t.text(i)
+	}
+	return string(unquote(nil, t.text(i)))
+}
+
+// strInto is str, writing an escaped string into buf: the result is only
+// valid until buf is written again.
+func (t *tape) strInto(i int32, buf *[]byte) string {
+	if t.toks[i].kind == tString {
+		return t.text(i)
+	}
+	*buf = unquote((*buf)[:0], t.text(i))
+	return unsafe.String(unsafe.SliceData(*buf), len(*buf))
+}
+
+// strBuf is str, unquoting an escaped string into buf.
+func (t *tape) strBuf(i int32, buf []byte) string {
+	if t.toks[i].kind == tString {
+		return t.text(i)
+	}
+	return string(unquote(buf, t.text(i)))
+}
+
+// keyIs reports whether the key token i is k.
+func (t *tape) keyIs(i int32, k string) bool {
+	tk := &t.toks[i]
+	if tk.kind == tString {
+		return t.src[tk.start:tk.end] == k
+	}
+	var buf [64]byte
+	return string(unquote(buf[:0], t.src[tk.start:tk.end])) == k
+}
+
+// member returns the value of the last member of object i under key k
+// (encoding/json keeps the last of duplicate keys), or -1.
+func (t *tape) member(i int32, k string) int32 {
+	found := int32(-1)
+	j := i + 1
+	for range t.toks[i].n {
+		if tk := &t.toks[j]; tk.kind == tString {
+			if int(tk.end-tk.start) == len(k) && t.src[tk.start:tk.end] == k {
+				found = j + 1
+			}
+		} else if t.keyIs(j, k) {
+			found = j + 1
+		}
+		j = t.toks[j+1].next
+	}
+	return found
+}
+
+// members sets out[k] to the value of the last member of object i under
+// keys[k], or -1, in one pass over the object.
+func (t *tape) members(i int32, keys []string, out []int32) {
+	for k := range out {
+		out[k] = -1
+	}
+	j := i + 1
+	for range t.toks[i].n {
+		tk := &t.toks[j]
+		key := t.src[tk.start:tk.end]
+		if tk.kind != tString {
+			key = t.str(j)
+		}
+		for k, want := range keys {
+			if len(key) == len(want) && key == want {
+				out[k] = j + 1
+				break
+			}
+		}
+		j = t.toks[j+1].next
+	}
+}
+
+// path follows keys from token i through objects; -1 when a key is
+// missing or a value on the way is not an object.
+func (t *tape) path(i int32, keys []string) int32 {
+	for _, k := range keys {
+		if i < 0 || t.toks[i].kind != tObject {
+			return -1
+		}
+		i = t.member(i, k)
+	}
+	return i
+}
+
+// decode returns the value of token i in the value model of package
+// codec, as codec.DecodeJSON would: maps and slices sized exactly,
+// numbers as json.Number, strings copied out of the source unless share.
+func (t *tape) decode(i int32, share bool) any {
+	share = share && t.shared
+	switch tk := &t.toks[i]; tk.kind {
+	case tNull:
+		return nil
+	case tFalse:
+		return false
+	case tTrue:
+		return true
+	case tNumber:
+		return json.Number(t.own(t.text(i), share))
+	case tString:
+		return t.own(t.text(i), share)
+	case tEscaped:
+		return t.str(i)
+	case tObject:
+		m := make(map[string]any, tk.n)
+		j := i + 1
+		for range tk.n {
+			m[t.own(t.str(j), share && t.toks[j].kind == tString)] = t.decode(j+1, share)
+			j = t.toks[j+1].next
+		}
+		return m
+	case tArray:
+		a := make([]any, tk.n)
+		j := i + 1
+		for k := range a {
+			a[k] = t.decode(j, share)
+			j = t.toks[j].next
+		}
+		return a
+	default:
+		return t.bsonScalar(i)
+	}
+}
+
+func (t *tape) own(s string, share bool) string {
+	if share {
+		return s
+	}
+	return string([]byte(s))
+}
+
+// unquote appends the string that the inside of a JSON string literal
+// (already checked by the scanner) holds, as encoding/json decodes it: an
+// escaped UTF-16 surrogate that is not part of a pair becomes U+FFFD.
+func unquote(dst []byte, s string) []byte {
+	for i := 0; i < len(s); {
+		c := s[i]
+		if c != '\\' {
+			j := i + 1
+			for j < len(s) && s[j] != '\\' {
+				j++
+			}
+			dst = append(dst, s[i:j]...)
+			i = j
+			continue
+		}
+		i++
+		switch s[i] {
+		case 'b':
+			dst = append(dst, '\b')
+		case 'f':
+			dst = append(dst, '\f')
+		case 'n':
+			dst = append(dst, '\n')
+		case 'r':
+			dst = append(dst, '\r')
+		case 't':
+			dst = append(dst, '\t')
+		case 'u':
+			r := hex4(s[i+1:])
+			i += 4
+			if utf16.IsSurrogate(r) {
+				if i+7 <= len(s) && s[i+1] == '\\' && s[i+2] == 'u' {
+					if r2 := hex4(s[i+3:]); utf16.DecodeRune(r, r2) != unicode.ReplacementChar {
+						dst = utf8.AppendRune(dst, utf16.DecodeRune(r, r2))
+						i += 7
+						continue
+					}
+				}
+				r = unicode.ReplacementChar
+			}
+			dst = utf8.AppendRune(dst, r)
+		default: // '"', '\\', '/'
+			dst = append(dst, s[i])
+		}
+		i++
+	}
+	return dst
+}
+
+func hex4(s string) rune {
+	var r rune
+	for _, c := range []byte(s[:4]) {
+		r = r<<4 | rune(unhex(c))
+	}
+	return r
+}
