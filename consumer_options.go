@@ -32,6 +32,7 @@ type config struct {
 	discardPoison bool
 	clock         Clock
 	logger        *slog.Logger
+	tel           telemetryConfig // see telemetry.go
 }
 
 // Clock is the time source of a consumer: visibility deadlines,

@@ -26,6 +26,8 @@ type Publisher struct {
 	maxSize int
 	retries int
 	log     *slog.Logger
+	telCfg  telemetryConfig // telemetry: see telemetry.go
+	tel     *telemetry
 }
 
 // PublisherOption configures a Publisher.
@@ -91,6 +93,7 @@ func NewPublisher(dest transport.Sender, opts ...PublisherOption) (*Publisher, e
 			return nil, err
 		}
 	}
+	p.tel = newTelemetry(p.telCfg, destinationOf(dest), p.log) // telemetry
 	return p, nil
 }
 
@@ -172,7 +175,9 @@ func (p *Publisher) PublishBatch(ctx context.Context, entries []Entry) ([]string
 		out   transport.Outgoing
 	}
 	var todo []pending
+	ctx, pt := p.tel.startPublish(ctx, len(entries)) // telemetry
 	for i, e := range entries {
+		e.Attributes = pt.attributes(ctx, i, e) // telemetry: the trace context
 		out, err := p.outgoing(e)
 		if err != nil {
 			failures = append(failures, EntryFailure{Index: i, Err: err})
@@ -209,7 +214,7 @@ func (p *Publisher) PublishBatch(ctx context.Context, entries []Entry) ([]string
 			for i, c := range chunk {
 				batch[i] = c.out
 			}
-			res, err := p.dest.Send(ctx, batch)
+			res, err := pt.sendBatch(ctx, p.dest, batch) // telemetry: p.dest.Send, timed
 			if err == nil && len(res) != n {
 				err = fmt.Errorf("mega: %d results for %d messages", len(res), n)
 			}
@@ -235,6 +240,7 @@ func (p *Publisher) PublishBatch(ctx context.Context, entries []Entry) ([]string
 		}
 		todo = again
 	}
+	pt.end(ctx, ids, failures) // telemetry
 	if len(failures) > 0 {
 		return ids, &BatchError{Failures: failures}
 	}

@@ -7,6 +7,8 @@ import (
 	"sync/atomic"
 	"time"
 
+	"go.opentelemetry.io/otel/trace"
+
 	"github.com/sqs-mega/sqs-mega-go/transport"
 )
 
@@ -94,6 +96,9 @@ type Msg struct {
 	// that of the first receipt: settle through the Lease, which uses the
 	// newest.
 	Message transport.Message
+	// Link is the span context of the receive that brought the message,
+	// when it was traced: the message's processing links to it.
+	Link trace.SpanContext
 
 	l *Lease
 	// guarded by l.mu
