@@ -90,6 +90,24 @@ func (c messageCarrier) Keys() []string {
 	return keys
 }
 
+// attributeCarrier reads the W3C context from SQS message attributes
+// alone: the carrier of most messages.
+type attributeCarrier map[string]transport.Attribute
+
+func (c attributeCarrier) Get(key string) string {
+	return messageCarrier{attrs: c}.lookup(key)
+}
+
+func (c attributeCarrier) Set(string, string) {}
+
+func (c attributeCarrier) Keys() []string {
+	keys := make([]string, 0, len(c))
+	for k := range c {
+		keys = append(keys, k)
+	}
+	return keys
+}
+
 // injectCarrier collects what a propagator writes.
 type injectCarrier struct{ keys, values []string }
 
@@ -125,8 +143,12 @@ func (t *telemetry) inject(ctx context.Context, e Entry) map[string]transport.At
 	if !trace.SpanContextFromContext(ctx).IsValid() && baggage.FromContext(ctx).Len() == 0 {
 		return e.Attributes
 	}
+	p := t.propagator()
+	if p == nil {
+		return e.Attributes
+	}
 	var c injectCarrier
-	t.propagator().Inject(ctx, &c)
+	p.Inject(ctx, &c)
 	if len(c.keys) == 0 {
 		return e.Attributes
 	}

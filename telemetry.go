@@ -2,6 +2,7 @@ package mega
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
 	"net/url"
 	"path"
@@ -16,6 +17,7 @@ import (
 	semconv "go.opentelemetry.io/otel/semconv/v1.43.0"
 	"go.opentelemetry.io/otel/semconv/v1.43.0/messagingconv"
 	"go.opentelemetry.io/otel/trace"
+	tracenoop "go.opentelemetry.io/otel/trace/noop"
 )
 
 // instrumentationName names the tracer and the meter of the package.
@@ -123,6 +125,7 @@ type destination struct {
 	address string
 	attrs   []attribute.KeyValue // destination and server, for metrics
 	span    []attribute.KeyValue // the same with the system, for spans
+	names   map[string]string    // span names by operation
 }
 
 // destinationOf reads the destination of a queue or topic: transports
@@ -147,16 +150,43 @@ func destinationOf(s any) destination {
 		d.attrs = append(d.attrs, semconv.ServerAddress(d.address))
 	}
 	d.span = append([]attribute.KeyValue{semconv.MessagingSystemKey.String(string(d.system))}, d.attrs...)
+	d.names = map[string]string{}
+	for _, op := range []string{"send", "create", "receive", "process", "delete", "change_visibility", "dead_letter"} {
+		d.names[op] = op
+		if d.name != "" {
+			d.names[op] = op + " " + d.name
+		}
+	}
 	return d
 }
 
 // spanName is "{operation} {destination}", as the conventions name
 // messaging spans.
 func (d destination) spanName(op string) string {
+	if n, ok := d.names[op]; ok {
+		return n
+	}
 	if d.name == "" {
 		return op
 	}
 	return op + " " + d.name
+}
+
+// The global tracer provider and propagator as they are before anything
+// is set, or nil if something was set before this package was
+// initialized. While the globals are these, tracing is off and the hooks
+// skip their work; setting them turns it on.
+var unsetTracerProvider, unsetPropagator = unsetGlobals()
+
+func unsetGlobals() (trace.TracerProvider, propagation.TextMapPropagator) {
+	tp, p := otel.GetTracerProvider(), otel.GetTextMapPropagator()
+	if fmt.Sprintf("%T", tp) != "*global.tracerProvider" {
+		tp = nil
+	}
+	if fmt.Sprintf("%T", p) != "*global.textMapPropagator" {
+		p = nil
+	}
+	return tp, p
 }
 
 // telemetry holds a component's tracer, propagator and instruments. Every
@@ -164,6 +194,8 @@ func (d destination) spanName(op string) string {
 // that with no provider configured the cost is that of the no-op API.
 type telemetry struct {
 	tracer trace.Tracer
+	tp     trace.TracerProvider          // nil: the global one
+	off    bool                          // a no-op tracer provider was configured
 	prop   propagation.TextMapPropagator // nil: the global one, looked up at each use
 	dest   destination
 	log    *slog.Logger
@@ -186,8 +218,11 @@ func newTelemetry(cfg telemetryConfig, dest destination, log *slog.Logger) *tele
 	if mp == nil {
 		mp = otel.GetMeterProvider()
 	}
+	_, off := cfg.tracerProvider.(tracenoop.TracerProvider)
 	t := &telemetry{
 		tracer: tp.Tracer(instrumentationName),
+		tp:     cfg.tracerProvider,
+		off:    off,
 		prop:   cfg.propagator,
 		dest:   dest,
 		log:    log,
@@ -212,12 +247,26 @@ func newTelemetry(cfg telemetryConfig, dest destination, log *slog.Logger) *tele
 	return t
 }
 
-// propagator is the one configured, or else the global one.
+// propagator is the one configured, or else the global one; nil when
+// that is the global one and none was set.
 func (t *telemetry) propagator() propagation.TextMapPropagator {
 	if t.prop != nil {
 		return t.prop
 	}
-	return otel.GetTextMapPropagator()
+	if p := otel.GetTextMapPropagator(); p != unsetPropagator {
+		return p
+	}
+	return nil
+}
+
+// tracing reports whether spans may record: false with a no-op tracer
+// provider, or the global one while none was set. Spans are then not
+// started at all, which is what the no-op API would do at a cost.
+func (t *telemetry) tracing() bool {
+	if t.off {
+		return false
+	}
+	return t.tp != nil || otel.GetTracerProvider() != unsetTracerProvider
 }
 
 // recordOperation records the duration of a request to the queue service.
@@ -240,6 +289,9 @@ func (t *telemetry) operationStart(ctx context.Context) time.Time {
 	}
 	return time.Now()
 }
+
+// noSpan is a span that does not record, for hooks that start none.
+var noSpan = trace.SpanFromContext(context.Background())
 
 // failSpan marks a span failed with err.
 func failSpan(span trace.Span, err error) {

@@ -8,6 +8,7 @@ import (
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/codes"
 	"go.opentelemetry.io/otel/metric"
+	"go.opentelemetry.io/otel/propagation"
 	semconv "go.opentelemetry.io/otel/semconv/v1.43.0"
 	"go.opentelemetry.io/otel/semconv/v1.43.0/messagingconv"
 	"go.opentelemetry.io/otel/trace"
@@ -56,7 +57,14 @@ func (t *telemetry) startRoute(ctx context.Context, tm transport.Message, dm *pr
 	}
 	rt := routeTrace{t: t, id: tm.ID, count: tm.ReceiveCount}
 	ambient := trace.SpanContextFromContext(ctx)
-	rt.parent = t.propagator().Extract(ctx, messageCarrier{attrs: tm.Attributes, sns: dm.SNS, system: tm.System})
+	var carrier propagation.TextMapCarrier = attributeCarrier(tm.Attributes) // a map: no allocation
+	if dm.SNS != nil || tm.System[SystemAWSTraceHeader] != "" {
+		carrier = messageCarrier{attrs: tm.Attributes, sns: dm.SNS, system: tm.System}
+	}
+	rt.parent = ctx
+	if p := t.propagator(); p != nil {
+		rt.parent = p.Extract(ctx, carrier)
+	}
 	if ambient.IsValid() && !trace.SpanContextFromContext(rt.parent).Equal(ambient) {
 		rt.link = ambient
 	}
@@ -68,7 +76,10 @@ func (t *telemetry) startRoute(ctx context.Context, tm transport.Message, dm *pr
 // recorded.
 func (rt *routeTrace) startProcess(subscriber string) (context.Context, trace.Span, time.Time) {
 	t := rt.t
-	ctx, span := t.tracer.Start(rt.parent, t.dest.spanName("process"), consumerKind...)
+	ctx, span := rt.parent, noSpan
+	if t.tracing() {
+		ctx, span = t.tracer.Start(rt.parent, t.dest.spanName("process"), consumerKind...)
+	}
 	if span.IsRecording() {
 		rt.describe(span)
 		if subscriber != "" {
@@ -126,7 +137,7 @@ func (rt *routeTrace) end(v *Verdict, in decision) {
 	if v.Action == ActionPoison {
 		v.tel.class = poisonClass(in, v)
 	}
-	if len(rt.spans) == 0 && in.matched == 0 {
+	if len(rt.spans) == 0 && in.matched == 0 && rt.t.tracing() {
 		_, span := rt.t.tracer.Start(rt.parent, rt.t.dest.spanName("process"), consumerKind...)
 		if !span.IsRecording() {
 			span.End()
@@ -234,7 +245,7 @@ func (t *telemetry) settled(ctx context.Context, v Verdict, err error) {
 	if int(v.Action) < len(settleOps) {
 		op = settleOps[v.Action]
 	}
-	if !v.tel.span.IsValid() || op == "" {
+	if !v.tel.span.IsValid() || op == "" || !t.tracing() {
 		return
 	}
 	_, span := t.tracer.Start(trace.ContextWithSpanContext(ctx, v.tel.span), t.dest.spanName(op), clientKind...)
@@ -260,7 +271,10 @@ func (t *telemetry) settled(ctx context.Context, v Verdict, err error) {
 // startReceive starts the span of a receive request.
 func (e *engine) startReceive(ctx context.Context) (context.Context, trace.Span, time.Time) {
 	t := e.c.router.tel
-	ctx, span := t.tracer.Start(ctx, t.dest.spanName("receive"), clientKind...)
+	span := noSpan
+	if t.tracing() {
+		ctx, span = t.tracer.Start(ctx, t.dest.spanName("receive"), clientKind...)
+	}
 	return ctx, span, t.operationStart(ctx)
 }
 

@@ -30,6 +30,10 @@ func (t *telemetry) startPublish(ctx context.Context, n int) (context.Context, *
 	if n > 1 {
 		kind = trace.SpanKindClient // the messages' contexts are their create spans
 	}
+	pt.send = noSpan
+	if !t.tracing() {
+		return ctx, pt
+	}
 	ctx, pt.send = t.tracer.Start(ctx, t.dest.spanName("send"), trace.WithSpanKind(kind))
 	if !pt.send.IsRecording() {
 		return ctx, pt
