@@ -14,6 +14,7 @@ import (
 
 	mega "github.com/sqs-mega/sqs-mega-go"
 	"github.com/sqs-mega/sqs-mega-go/match"
+	"github.com/sqs-mega/sqs-mega-go/protocol"
 	"github.com/sqs-mega/sqs-mega-go/transport"
 	"github.com/sqs-mega/sqs-mega-go/transport/memory"
 )
@@ -100,6 +101,51 @@ func BenchmarkConsumeTelemetry(b *testing.B) {
 				b.Fatal(err)
 			}
 			b.ReportMetric(float64(cpu.Nanoseconds())/float64(b.N), "cpu-ns/msg")
+		})
+	}
+}
+
+// BenchmarkRouteTelemetry routes one received event to a no-op subscriber
+// and records its settling, as a consumer does for each message, with no
+// provider configured, with no-op providers and with recording ones (the
+// message then carries a traceparent): the per-message cost of the
+// instrumentation without the noise of the consumer's goroutines.
+func BenchmarkRouteTelemetry(b *testing.B) {
+	body, err := protocol.Encode(seedEvent("1"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	for _, tt := range []struct {
+		name string
+		opts []mega.Option
+	}{
+		{"provider=none", nil},
+		{"provider=noop", []mega.Option{mega.WithTracerProvider(tracenoop.NewTracerProvider()), mega.WithMeterProvider(metricnoop.NewMeterProvider())}},
+		{"provider=recording", []mega.Option{mega.WithTracerProvider(sdktrace.NewTracerProvider()),
+			mega.WithMeterProvider(sdkmetric.NewMeterProvider(sdkmetric.WithReader(sdkmetric.NewManualReader()))), mega.WithPropagator(w3c)}},
+	} {
+		b.Run(tt.name, func(b *testing.B) {
+			r, err := mega.NewRouter(append([]mega.Option{mega.WithLogger(quiet)}, tt.opts...)...)
+			if err != nil {
+				b.Fatal(err)
+			}
+			if err := r.Subscribe(mega.Subscriber{Event: match.Event{"domain": "user"},
+				Process: func(context.Context, *mega.Message) error { return nil }}); err != nil {
+				b.Fatal(err)
+			}
+			tm := transport.Message{ID: "m-1", Body: body, ReceiveCount: 1,
+				Attributes: map[string]transport.Attribute{mega.AttrEncoding: transport.StringAttribute("json")}}
+			if tt.opts != nil && len(tt.opts) == 3 {
+				tm.Attributes[mega.AttrTraceParent] = transport.StringAttribute("00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01")
+			}
+			ctx := context.Background()
+			b.ReportAllocs()
+			cpu := cpuTime(b)
+			for b.Loop() {
+				v := r.Route(ctx, tm)
+				r.RecordSettle(ctx, v, nil)
+			}
+			b.ReportMetric(float64((cpuTime(b)-cpu).Nanoseconds())/float64(b.N), "cpu-ns/op")
 		})
 	}
 }

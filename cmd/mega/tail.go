@@ -298,7 +298,7 @@ func (t *tailer) take(ctx context.Context, msgs []transport.Message) (fresh int,
 			hold()
 			continue
 		}
-		line, err := tailLine(m.ID, dm, derr, t.trusted)
+		line, err := tailLine(m.ID, dm, derr, t.trusted, t.traceMessage(ctx, m, dm))
 		if err != nil {
 			return fresh, fmt.Errorf("message %s: %w", m.ID, err)
 		}
@@ -389,8 +389,9 @@ func (t *tailer) changeVisibility(msgs []*heldMessage, timeout time.Duration) er
 }
 
 // tailLine is the line printed for a message: the `mega decode` form of
-// the decoded body, trusting the given topics, with the message id added.
-func tailLine(id string, m protocol.Message, decodeErr error, trusted []string) ([]byte, error) {
+// the decoded body, trusting the given topics, with the message id added,
+// and the trace id of the trace context it carries, if any.
+func tailLine(id string, m protocol.Message, decodeErr error, trusted []string, traceID string) ([]byte, error) {
 	b, err := inspectJSON(m, trusted)
 	if err != nil {
 		return nil, err
@@ -400,5 +401,8 @@ func tailLine(id string, m protocol.Message, decodeErr error, trusted []string) 
 			return nil, err
 		}
 	}
-	return appendField(b, "message_id", id)
+	if b, err = appendField(b, "message_id", id); err != nil || traceID == "" {
+		return b, err
+	}
+	return appendField(b, "trace_id", traceID)
 }
