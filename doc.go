@@ -15,6 +15,12 @@
 // A [Publisher] sends events and data payloads to a queue or a topic, one
 // at a time or in batches.
 //
+// Both emit OpenTelemetry traces and metrics (see [WithTracerProvider],
+// [WithPublisherTracerProvider] and [MessageCarrier]): the trace context
+// travels in the traceparent and tracestate message attributes, and each
+// subscriber's ctx carries its process span. With no provider
+// configured, nothing is recorded.
+//
 // Queues and topics come from the transports: transport/memory, in
 // process, for tests and demos, and transport/sqs and transport/sns on
 // AWS (or any SQS-compatible server).

@@ -46,8 +46,9 @@ type Router struct {
 // NewRouter returns a router. Of the options, those about decoding and
 // deciding apply: [WithTopicARNs], [WithTrustAnyTopic],
 // [WithSNSVerification], [WithKeepUnmatched],
-// [WithMaxReceives], [WithBackoff] and [WithLogger]; the others are
-// accepted and ignored.
+// [WithMaxReceives], [WithBackoff], [WithLogger], [WithTracerProvider],
+// [WithMeterProvider] and [WithPropagator]; the others are accepted and
+// ignored.
 func NewRouter(opts ...Option) (*Router, error) {
 	cfg := defaults()
 	for _, o := range opts {
