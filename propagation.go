@@ -143,12 +143,8 @@ func (t *telemetry) inject(ctx context.Context, e Entry) map[string]transport.At
 	if !trace.SpanContextFromContext(ctx).IsValid() && baggage.FromContext(ctx).Len() == 0 {
 		return e.Attributes
 	}
-	p := t.propagator()
-	if p == nil {
-		return e.Attributes
-	}
 	var c injectCarrier
-	p.Inject(ctx, &c)
+	t.propagator().Inject(ctx, &c)
 	if len(c.keys) == 0 {
 		return e.Attributes
 	}

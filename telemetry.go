@@ -35,8 +35,8 @@ const (
 )
 
 // telemetryConfig is what the telemetry options set; nil fields mean the
-// global providers and propagator, looked up when used, so that setting
-// them after a Consumer or Publisher is created still counts.
+// global providers and propagator, which may be set after a Consumer or
+// Publisher is created.
 type telemetryConfig struct {
 	tracerProvider trace.TracerProvider
 	meterProvider  metric.MeterProvider
@@ -69,9 +69,9 @@ func WithMeterProvider(mp metric.MeterProvider) Option {
 }
 
 // WithPropagator sets how a consumer or router reads the producer's trace
-// context from a message's attributes (default: the global propagator,
-// otel.GetTextMapPropagator; set it to W3C trace context and baggage with
-// otel.SetTextMapPropagator).
+// context from a message's attributes (see [MessageCarrier]). The default
+// is the global propagator (otel.SetTextMapPropagator) once one is set,
+// and W3C trace context and baggage until then.
 func WithPropagator(p propagation.TextMapPropagator) Option {
 	return func(c *config) error {
 		if p == nil {
@@ -107,7 +107,8 @@ func WithPublisherMeterProvider(mp metric.MeterProvider) PublisherOption {
 }
 
 // WithPublisherPropagator sets how a publisher writes the trace context
-// into message attributes (default: the global propagator).
+// into message attributes. The default is the global propagator once one
+// is set, and W3C trace context and baggage until then.
 func WithPublisherPropagator(pr propagation.TextMapPropagator) PublisherOption {
 	return func(p *Publisher) error {
 		if pr == nil {
@@ -173,9 +174,11 @@ func (d destination) spanName(op string) string {
 }
 
 // The global tracer provider and propagator as they are before anything
-// is set, or nil if something was set before this package was
-// initialized. While the globals are these, tracing is off and the hooks
-// skip their work; setting them turns it on.
+// is set (the API's delegating defaults), or nil if something was set
+// before this package was initialized. While the global tracer provider
+// is this one, spans are not started at all (the no-op API would only
+// return non-recording ones, at a cost); while the global propagator is
+// this one, W3C trace context and baggage are used.
 var unsetTracerProvider, unsetPropagator = unsetGlobals()
 
 func unsetGlobals() (trace.TracerProvider, propagation.TextMapPropagator) {
@@ -247,8 +250,12 @@ func newTelemetry(cfg telemetryConfig, dest destination, log *slog.Logger) *tele
 	return t
 }
 
-// propagator is the one configured, or else the global one; nil when
-// that is the global one and none was set.
+// defaultPropagator is the propagator used while the global one is not
+// set: W3C trace context and baggage.
+var defaultPropagator = propagation.NewCompositeTextMapPropagator(propagation.TraceContext{}, propagation.Baggage{})
+
+// propagator is the one configured, or else the global one once set, or
+// else W3C trace context and baggage.
 func (t *telemetry) propagator() propagation.TextMapPropagator {
 	if t.prop != nil {
 		return t.prop
@@ -256,7 +263,7 @@ func (t *telemetry) propagator() propagation.TextMapPropagator {
 	if p := otel.GetTextMapPropagator(); p != unsetPropagator {
 		return p
 	}
-	return nil
+	return defaultPropagator
 }
 
 // tracing reports whether spans may record: false with a no-op tracer

@@ -61,10 +61,7 @@ func (t *telemetry) startRoute(ctx context.Context, tm transport.Message, dm *pr
 	if dm.SNS != nil || tm.System[SystemAWSTraceHeader] != "" {
 		carrier = messageCarrier{attrs: tm.Attributes, sns: dm.SNS, system: tm.System}
 	}
-	rt.parent = ctx
-	if p := t.propagator(); p != nil {
-		rt.parent = p.Extract(ctx, carrier)
-	}
+	rt.parent = t.propagator().Extract(ctx, carrier)
 	if ambient.IsValid() && !trace.SpanContextFromContext(rt.parent).Equal(ambient) {
 		rt.link = ambient
 	}

@@ -479,3 +479,28 @@ func TestNoTelemetryAddsNothing(t *testing.T) {
 	eventually(t, "the message is processed", func() bool { return c.Stats().Processed == 1 })
 	stop()
 }
+
+// Without a propagator configured, and none set globally, the trace
+// context travels as W3C trace context.
+func TestTraceDefaultPropagator(t *testing.T) {
+	o := newObserved(t)
+	f := newFixture(t, "default", memory.QueueConfig{})
+	p, err := mega.NewPublisher(f.queue, mega.WithPublisherLogger(quiet), mega.WithPublisherTracerProvider(o.tp))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := p.Publish(context.Background(), mega.Entry{Payload: seedEvent("1")}); err != nil {
+		t.Fatal(err)
+	}
+	if tp := f.queue.Messages()[0].Attributes[mega.AttrTraceParent].StringValue; !traceparentFormat.MatchString(tp) {
+		t.Fatalf("traceparent %q", tp)
+	}
+	c, stop := f.run([]mega.Subscriber{{Event: match.Event{}, Process: func(context.Context, *mega.Message) error { return nil }}},
+		mega.WithTracerProvider(o.tp))
+	eventually(t, "the message is processed", func() bool { return c.Stats().Processed == 1 })
+	stop()
+	send, procs := o.named("send default"), o.named("process default")
+	if len(send) != 1 || len(procs) != 1 || procs[0].Parent().SpanID() != send[0].SpanContext().SpanID() {
+		t.Fatalf("the process span is not a child of the send span")
+	}
+}
