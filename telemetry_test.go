@@ -504,3 +504,29 @@ func TestTraceDefaultPropagator(t *testing.T) {
 		t.Fatalf("the process span is not a child of the send span")
 	}
 }
+
+// The gauges of a run: messages held, and the heartbeat's extensions of a
+// message whose handler runs past half its visibility timeout.
+func TestTelemetryHeldAndHeartbeat(t *testing.T) {
+	o := newObserved(t)
+	f := newTimedFixture(t, "held", memory.QueueConfig{})
+	f.publish(seedEvent("1"))
+	started, release := make(chan struct{}), make(chan struct{})
+	var once sync.Once
+	c, stop := f.run([]mega.Subscriber{{Event: match.Event{}, Process: func(context.Context, *mega.Message) error {
+		once.Do(func() { close(started) })
+		<-release
+		return nil
+	}}}, append(o.consumerOptions(), mega.WithVisibilityTimeout(4*time.Second))...)
+	<-started
+	f.advanceUntil("the heartbeat extends the message", func() bool { return c.Stats().Extended >= 1 })
+	if n := o.sum(t, "mega.consumer.held"); n != 1 {
+		t.Errorf("held = %d, want 1", n)
+	}
+	if n := o.sum(t, "mega.consumer.heartbeat.extensions"); n < 1 {
+		t.Errorf("heartbeat extensions = %d, want at least 1", n)
+	}
+	close(release)
+	eventually(t, "the message is deleted", func() bool { return c.Stats().Deleted == 1 })
+	stop()
+}
