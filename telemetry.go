@@ -214,6 +214,9 @@ type telemetry struct {
 }
 
 func newTelemetry(cfg telemetryConfig, dest destination, log *slog.Logger) *telemetry {
+	if log == nil {
+		log = slog.Default()
+	}
 	tp, mp := cfg.tracerProvider, cfg.meterProvider
 	if tp == nil {
 		tp = otel.GetTracerProvider()
