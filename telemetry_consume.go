@@ -300,17 +300,17 @@ func linkReceive(msgs []*lease.Msg, sc trace.SpanContext) {
 		return
 	}
 	for _, m := range msgs {
-		m.Link = sc
+		m.Link = &sc
 	}
 }
 
 // routeContext is the context a held message is routed with: the
 // handlers' own, with the span of the receive that brought it.
 func (e *engine) routeContext(m *lease.Msg) context.Context {
-	if !m.Link.IsValid() {
+	if m.Link == nil {
 		return e.handleCtx
 	}
-	return trace.ContextWithSpanContext(e.handleCtx, m.Link)
+	return trace.ContextWithSpanContext(e.handleCtx, *m.Link)
 }
 
 // recordSettle records how settle carried out a verdict: done is what it

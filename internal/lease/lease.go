@@ -97,8 +97,9 @@ type Msg struct {
 	// newest.
 	Message transport.Message
 	// Link is the span context of the receive that brought the message,
-	// when it was traced: the message's processing links to it.
-	Link trace.SpanContext
+	// or nil when it was not traced: the message's processing links to
+	// it. The messages of one receive share it.
+	Link *trace.SpanContext
 
 	l *Lease
 	// guarded by l.mu
