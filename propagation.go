@@ -133,12 +133,33 @@ func (c *injectCarrier) Set(key, value string) {
 
 func (c *injectCarrier) Keys() []string { return c.keys }
 
+// maxOwnAttributes is how many message attributes the publisher adds at
+// most, of the 10 a message may carry (SPEC: at most 2): the trace context
+// first, then the encoding attribute, then baggage.
+const maxOwnAttributes = 2
+
+// baggageKey is the attribute the W3C baggage propagator writes.
+const baggageKey = "baggage"
+
+// traceAttributes counts the trace context attributes among attrs.
+func traceAttributes(attrs map[string]transport.Attribute) int {
+	n := 0
+	for _, k := range [...]string{AttrTraceParent, AttrTraceState, baggageKey} {
+		if _, ok := attrs[k]; ok {
+			n++
+		}
+	}
+	return n
+}
+
 // inject returns the entry's attributes with the trace context of ctx
-// added as String attributes, within the limit of 10 attributes: the
-// entry's own attributes first, then traceparent and tracestate, then the
-// encoding attribute the publisher adds (it gives way to them), then
-// anything else the propagator writes (baggage). What does not fit is
-// left out, with a debug log. The entry's map is not modified.
+// added as String attributes: traceparent, then tracestate when not empty,
+// then baggage. The publisher adds at most 2 attributes of its own and
+// never more than 10 in all: the entry's own attributes come first, then
+// traceparent and tracestate, then the encoding attribute (it gives way to
+// them), then baggage. What does not fit is left out, with a debug log;
+// fields of other propagators (X-Ray, B3) are not carried. The entry's
+// map is not modified.
 func (t *telemetry) inject(ctx context.Context, e Entry) map[string]transport.Attribute {
 	if !trace.SpanContextFromContext(ctx).IsValid() && baggage.FromContext(ctx).Len() == 0 {
 		return e.Attributes
@@ -148,40 +169,37 @@ func (t *telemetry) inject(ctx context.Context, e Entry) map[string]transport.At
 	if len(c.keys) == 0 {
 		return e.Attributes
 	}
-	attrs := make(map[string]transport.Attribute, len(e.Attributes)+len(c.keys)+1)
+	attrs := make(map[string]transport.Attribute, len(e.Attributes)+maxOwnAttributes)
 	for k, v := range e.Attributes {
 		attrs[k] = v
 	}
 	_, hasEncoding := attrs[AttrEncoding]
 	wantsEncoding := !hasEncoding && (e.Payload.Kind == protocol.KindMega || e.Payload.Kind == protocol.KindData)
 	var left []string
-	add := func(k string, limit int) {
-		if _, own := e.Attributes[k]; !own && len(attrs) >= limit {
+	own := 0
+	add := func(k string, budget int) {
+		v := c.Get(k)
+		if v == "" {
+			return
+		}
+		if _, replaces := attrs[k]; !replaces && (own >= budget || len(attrs) >= transport.MaxAttributes) {
 			left = append(left, k)
 			return
 		}
-		attrs[k] = transport.StringAttribute(c.Get(k))
+		attrs[k] = transport.StringAttribute(v)
+		own++
 	}
-	before := len(attrs)
-	for _, k := range []string{AttrTraceParent, AttrTraceState} {
-		if c.Get(k) != "" {
-			add(k, transport.MaxAttributes)
-		}
-	}
-	if wantsEncoding && before < transport.MaxAttributes && len(attrs) == transport.MaxAttributes {
+	add(AttrTraceParent, maxOwnAttributes)
+	add(AttrTraceState, maxOwnAttributes)
+	if wantsEncoding && (own == maxOwnAttributes || len(attrs) == transport.MaxAttributes) && len(e.Attributes) < transport.MaxAttributes {
 		t.log.Debug("mega: the trace context takes the room of the encoding attribute: " + AttrEncoding + " is left out")
 	}
-	reserve := 0
-	if wantsEncoding && len(attrs) < transport.MaxAttributes {
-		reserve = 1
+	if wantsEncoding && own < maxOwnAttributes && len(attrs) < transport.MaxAttributes {
+		own++ // the encoding's room
 	}
-	for _, k := range c.keys {
-		if k != AttrTraceParent && k != AttrTraceState && k != xrayHeader && c.Get(k) != "" {
-			add(k, transport.MaxAttributes-reserve)
-		}
-	}
+	add(baggageKey, maxOwnAttributes)
 	if len(left) > 0 && t.log.Enabled(ctx, slog.LevelDebug) {
-		t.log.Debug("mega: no room left for trace context attributes (at most 10 message attributes)", "left_out", left)
+		t.log.Debug("mega: no room for trace context attributes (at most 10 message attributes, 2 of them the publisher's)", "left_out", left)
 	}
 	return attrs
 }

@@ -271,7 +271,8 @@ func (p *Publisher) outgoing(e Entry) (transport.Outgoing, error) {
 	if len(attrs) > transport.MaxAttributes {
 		return transport.Outgoing{}, fmt.Errorf("%w: %d message attributes, at most %d", transport.ErrInvalidRequest, len(attrs), transport.MaxAttributes)
 	}
-	if (e.Payload.Kind == protocol.KindMega || e.Payload.Kind == protocol.KindData) && len(attrs) < transport.MaxAttributes {
+	if (e.Payload.Kind == protocol.KindMega || e.Payload.Kind == protocol.KindData) && len(attrs) < transport.MaxAttributes &&
+		traceAttributes(attrs) < maxOwnAttributes { // telemetry: the trace context comes first
 		if _, taken := attrs[AttrEncoding]; !taken {
 			attrs[AttrEncoding] = transport.StringAttribute(p.enc.String())
 		}

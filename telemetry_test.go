@@ -4,13 +4,17 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"regexp"
+	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"go.opentelemetry.io/contrib/propagators/aws/xray"
 	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/baggage"
 	"go.opentelemetry.io/otel/propagation"
 	sdkmetric "go.opentelemetry.io/otel/sdk/metric"
 	"go.opentelemetry.io/otel/sdk/metric/metricdata"
@@ -353,12 +357,19 @@ func TestTraceInterop(t *testing.T) {
 	}
 }
 
-// The trace context never takes a message over 10 attributes: the
-// encoding attribute gives way first, the entry's own attributes never.
+// The publisher adds at most 2 attributes of its own and never takes a
+// message over 10: the trace context comes first, the encoding attribute
+// gives way (with a debug log), then baggage; the entry's own attributes
+// are always kept.
 func TestTraceAttributeLimit(t *testing.T) {
 	o := newObserved(t)
 	f := newFixture(t, "limit", memory.QueueConfig{})
-	p := o.publisher(t, f.queue)
+	var logs strings.Builder // the publisher logs in the caller's goroutine
+	p, err := mega.NewPublisher(f.queue, mega.WithPublisherLogger(slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))),
+		mega.WithPublisherTracerProvider(o.tp), mega.WithPublisherPropagator(w3c))
+	if err != nil {
+		t.Fatal(err)
+	}
 	own := func(n int) map[string]transport.Attribute {
 		m := map[string]transport.Attribute{}
 		for i := range n {
@@ -366,25 +377,52 @@ func TestTraceAttributeLimit(t *testing.T) {
 		}
 		return m
 	}
-	ctx, span := o.tp.Tracer("test").Start(context.Background(), "request")
+	plain, span := o.tp.Tracer("test").Start(context.Background(), "request")
 	defer span.End()
+	state, _ := trace.ParseTraceState("vendor=value")
+	remote := trace.ContextWithRemoteSpanContext(context.Background(), trace.NewSpanContext(trace.SpanContextConfig{
+		TraceID: span.SpanContext().TraceID(), SpanID: span.SpanContext().SpanID(), TraceFlags: trace.FlagsSampled, TraceState: state}))
+	withState, span2 := o.tp.Tracer("test").Start(remote, "request")
+	defer span2.End()
+	member, _ := baggage.NewMember("tenant", "acme")
+	bag, _ := baggage.New(member)
+	withBaggage := baggage.ContextWithBaggage(plain, bag)
 	for _, tt := range []struct {
-		own                   int
-		traceparent, encoding bool
-	}{{0, true, true}, {8, true, true}, {9, true, false}, {10, false, false}} {
-		if err := f.queue.Purge(); err != nil {
-			t.Fatal(err)
-		}
-		if _, err := p.Publish(ctx, mega.Entry{Payload: seedEvent("1"), Attributes: own(tt.own)}); err != nil {
-			t.Fatalf("%d attributes of its own: %v", tt.own, err)
-		}
-		a := f.queue.Messages()[0].Attributes
-		_, tp := a[mega.AttrTraceParent]
-		_, enc := a[mega.AttrEncoding]
-		if len(a) > transport.MaxAttributes || tp != tt.traceparent || enc != tt.encoding || len(a) < tt.own {
-			t.Errorf("%d attributes of its own: got %d attributes, traceparent %v, encoding %v; want traceparent %v, encoding %v",
-				tt.own, len(a), tp, enc, tt.traceparent, tt.encoding)
-		}
+		name string
+		ctx  context.Context
+		own  int
+		want []string // the publisher's attributes
+		log  bool     // the encoding gave way
+	}{
+		{"traceparent and encoding", plain, 0, []string{"mega.encoding", "traceparent"}, false},
+		{"tracestate before encoding", withState, 0, []string{"traceparent", "tracestate"}, true},
+		{"encoding before baggage", withBaggage, 0, []string{"mega.encoding", "traceparent"}, false},
+		{"8 of its own", plain, 8, []string{"mega.encoding", "traceparent"}, false},
+		{"9 of its own", plain, 9, []string{"traceparent"}, true},
+		{"10 of its own", plain, 10, nil, false},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			if err := f.queue.Purge(); err != nil {
+				t.Fatal(err)
+			}
+			logs.Reset()
+			if _, err := p.Publish(tt.ctx, mega.Entry{Payload: seedEvent("1"), Attributes: own(tt.own)}); err != nil {
+				t.Fatal(err)
+			}
+			var ours []string
+			for k := range f.queue.Messages()[0].Attributes {
+				if !strings.HasPrefix(k, "a") {
+					ours = append(ours, k)
+				}
+			}
+			slices.Sort(ours)
+			if len(ours)+tt.own > transport.MaxAttributes || !slices.Equal(ours, tt.want) {
+				t.Errorf("the publisher added %v, want %v", ours, tt.want)
+			}
+			if gaveWay := strings.Contains(logs.String(), "mega.encoding is left out"); gaveWay != tt.log {
+				t.Errorf("debug log about the encoding: %v, want %v: %s", gaveWay, tt.log, logs.String())
+			}
+		})
 	}
 }
 
