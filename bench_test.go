@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"sync/atomic"
-	"syscall"
 	"testing"
 	"time"
 
@@ -171,14 +170,14 @@ func BenchmarkConsumeAtLatency(b *testing.B) {
 			}
 			ctx, cancel := context.WithCancel(context.Background())
 			done := make(chan error, 1)
-			cpu0 := cpuTime()
+			cpu0 := cpuTime(b)
 			b.ResetTimer()
 			go func() { done <- c.Run(ctx) }()
 			for c.Stats().Deleted < int64(b.N) {
 				time.Sleep(time.Millisecond)
 			}
 			b.StopTimer()
-			cpu := cpuTime() - cpu0
+			cpu := cpuTime(b) - cpu0
 			cancel()
 			if err := <-done; err != nil {
 				b.Fatal(err)
@@ -187,13 +186,4 @@ func BenchmarkConsumeAtLatency(b *testing.B) {
 			b.ReportMetric(float64(cpu.Microseconds())/float64(b.N), "cpu-µs/msg")
 		})
 	}
-}
-
-// cpuTime is the process's user and system CPU time.
-func cpuTime() time.Duration {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		return 0
-	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }

@@ -58,6 +58,7 @@ func NewConsumer(queue transport.Queue, opts ...Option) (*Consumer, error) {
 			return nil, err
 		}
 	}
+	cfg.tel.source = queue // telemetry: the destination spans and metrics name
 	return &Consumer{queue: queue, cfg: cfg, router: newRouter(cfg)}, nil
 }
 

@@ -33,6 +33,7 @@ type config struct {
 	resolver      *Resolver
 	clock         Clock
 	logger        *slog.Logger
+	tel           telemetryConfig // see telemetry.go
 }
 
 // Clock is the time source of a consumer: visibility deadlines,

@@ -25,6 +25,12 @@
 // at a time or in batches. [Redrive] moves messages out of a dead-letter
 // queue, back to their queue once the cause is fixed, without losing any.
 //
+// Both emit OpenTelemetry traces and metrics (see [WithTracerProvider],
+// [WithPublisherTracerProvider] and [MessageCarrier]): the trace context
+// travels in the traceparent and tracestate message attributes, and each
+// subscriber's ctx carries its process span. With no provider
+// configured, nothing is recorded.
+//
 // Queues and topics come from the transports: transport/memory, in
 // process, for tests and demos, and transport/sqs and transport/sns on
 // AWS (or any SQS-compatible server).

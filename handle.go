@@ -31,6 +31,8 @@ func (e *engine) handle(m *lease.Msg) bool {
 		// Released at shutdown, or its receipt expired while it waited.
 		return false
 	}
-	v := e.c.router.Route(e.handleCtx, m.Message)
-	return e.settle(m, v)
+	v := e.c.router.Route(e.routeContext(m), m.Message) // telemetry: the receive's span
+	done := e.settle(m, v)
+	e.recordSettle(v, done) // telemetry
+	return done
 }

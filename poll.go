@@ -68,7 +68,9 @@ func (e *engine) poll() {
 		// once. Deadlines count from the request's start.
 		req := transport.ReceiveRequest{MaxMessages: got, WaitTime: e.cfg.waitTime, VisibilityTimeout: e.visibility}
 		sent := e.clock.Now()
-		msgs, err := e.c.queue.Receive(e.pollCtx, req)
+		rctx, span, start := e.startReceive(e.pollCtx) // telemetry
+		msgs, err := e.c.queue.Receive(rctx, req)
+		link := e.endReceive(rctx, span, start, len(msgs), err) // telemetry
 		if err != nil {
 			e.window.release(got, false)
 			if e.pollCtx.Err() != nil {
@@ -85,6 +87,7 @@ func (e *engine) poll() {
 		failures = 0
 		e.stats.received.Add(int64(len(msgs)))
 		fresh := e.lease.Hold(msgs, sent)
+		linkReceive(fresh, link) // telemetry
 		e.window.release(got-len(fresh), false)
 		if e.shuttingDown() {
 			// The poll finished after shutdown began: give back what it brought.

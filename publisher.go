@@ -27,7 +27,9 @@ type Publisher struct {
 	maxSize int
 	retries int
 	log     *slog.Logger
-	large   *offloader // WithLargePayloads
+	large   *offloader      // WithLargePayloads
+	telCfg  telemetryConfig // telemetry: see telemetry.go
+	tel     *telemetry
 }
 
 // PublisherOption configures a Publisher.
@@ -93,6 +95,7 @@ func NewPublisher(dest transport.Sender, opts ...PublisherOption) (*Publisher, e
 			return nil, err
 		}
 	}
+	p.tel = newTelemetry(p.telCfg, destinationOf(dest), p.log) // telemetry
 	return p, nil
 }
 
@@ -174,8 +177,10 @@ func (p *Publisher) PublishBatch(ctx context.Context, entries []Entry) ([]string
 		out   transport.Outgoing
 	}
 	var todo []pending
-	var stored map[int]offload.Pointer // entries whose body went to the payload store
+	var stored map[int]offload.Pointer               // entries whose body went to the payload store
+	ctx, pt := p.tel.startPublish(ctx, len(entries)) // telemetry
 	for i, e := range entries {
+		e.Attributes = pt.attributes(ctx, i, e) // telemetry: the trace context
 		out, err := p.outgoing(e)
 		if err == nil && p.large != nil {
 			var ptr *offload.Pointer
@@ -221,7 +226,7 @@ func (p *Publisher) PublishBatch(ctx context.Context, entries []Entry) ([]string
 			for i, c := range chunk {
 				batch[i] = c.out
 			}
-			res, err := p.dest.Send(ctx, batch)
+			res, err := pt.sendBatch(ctx, p.dest, batch) // telemetry: p.dest.Send, timed
 			if err == nil && len(res) != n {
 				err = fmt.Errorf("mega: %d results for %d messages", len(res), n)
 			}
@@ -247,6 +252,7 @@ func (p *Publisher) PublishBatch(ctx context.Context, entries []Entry) ([]string
 		}
 		todo = again
 	}
+	pt.end(ctx, ids, failures) // telemetry
 	if len(failures) > 0 {
 		p.large.discard(ctx, p, failures, stored)
 		return ids, &BatchError{Failures: failures}
@@ -278,7 +284,8 @@ func (p *Publisher) outgoing(e Entry) (transport.Outgoing, error) {
 	if err := transport.CheckAttributes(attrs); err != nil {
 		return transport.Outgoing{}, err
 	}
-	if (e.Payload.Kind == protocol.KindMega || e.Payload.Kind == protocol.KindData) && len(attrs) < transport.MaxAttributes {
+	if (e.Payload.Kind == protocol.KindMega || e.Payload.Kind == protocol.KindData) && len(attrs) < transport.MaxAttributes &&
+		traceAttributes(attrs) < maxOwnAttributes { // telemetry: the trace context comes first
 		if _, taken := attrs[AttrEncoding]; !taken {
 			attrs[AttrEncoding] = transport.StringAttribute(p.enc.String())
 		}

@@ -39,13 +39,16 @@ type Router struct {
 	raw    atomic.Int32 // number of Raw subscribers
 
 	handlerErrors atomic.Int64
+
+	tel *telemetry // see telemetry_consume.go
 }
 
 // NewRouter returns a router. Of the options, those about decoding and
 // deciding apply: [WithTopicARNs], [WithTrustAnyTopic],
 // [WithSNSVerification], [WithKeepUnmatched],
-// [WithMaxReceives], [WithBackoff] and [WithLogger]; the others are
-// accepted and ignored.
+// [WithMaxReceives], [WithBackoff], [WithLogger], [WithTracerProvider],
+// [WithMeterProvider] and [WithPropagator]; the others are accepted and
+// ignored.
 func NewRouter(opts ...Option) (*Router, error) {
 	cfg := defaults()
 	for _, o := range opts {
@@ -57,7 +60,7 @@ func NewRouter(opts ...Option) (*Router, error) {
 }
 
 func newRouter(cfg config) *Router {
-	r := &Router{cfg: cfg, log: cfg.logger}
+	r := &Router{cfg: cfg, log: cfg.logger, tel: newTelemetry(cfg.tel, destinationOf(cfg.tel.source), cfg.logger)}
 	r.subs.Store(new([]*compiled))
 	r.trust(cfg.topicARNs)
 	return r
@@ -147,6 +150,8 @@ type Verdict struct {
 	Matched int
 	// Err is the last retriable error of a subscriber, if any.
 	Err error
+
+	tel verdictTrace // telemetry: see telemetry_consume.go
 }
 
 // Route decodes a message and runs every matching subscriber on it, in the
@@ -178,6 +183,7 @@ func (r *Router) Route(ctx context.Context, tm transport.Message) Verdict {
 	if r.log.Enabled(ctx, slog.LevelDebug) {
 		r.log.Debug("mega: message received", "message_id", tm.ID, "kind", dm.Kind.String(), "body", tm.Body)
 	}
+	rt := r.tel.startRoute(ctx, tm, &dm) // telemetry: the producer's trace context
 	in := decision{kind: dm.Kind, decodeErr: err, receiveCount: tm.ReceiveCount}
 	if dm.Kind != protocol.KindInvalid {
 		subs := r.matching(m)
@@ -187,7 +193,9 @@ func (r *Router) Route(ctx context.Context, tm transport.Message) Verdict {
 				in.cancelled = true
 				break
 			}
-			err := r.run(ctx, s, m)
+			sctx, span, start := rt.startProcess(s.Name) // telemetry: a process span per subscriber
+			err := r.run(sctx, s, m)
+			rt.endProcess(sctx, span, start, s.Name, err) // telemetry
 			in.results = append(in.results, subResult{name: s.Name, err: err})
 			if err != nil && !isRetryRequest(err) && !isPermanent(err) {
 				r.handlerErrors.Add(1)
@@ -198,6 +206,7 @@ func (r *Router) Route(ctx context.Context, tm transport.Message) Verdict {
 	}
 	v := decide(in, r.cfg.decideRules())
 	v.Message = m
+	rt.end(&v, in) // telemetry: the verdict on the process spans
 	if v.Action == ActionDelete && v.Matched == 0 || v.Action == ActionLeave {
 		r.log.Debug("mega: no subscriber matches the message", "message_id", tm.ID, "kind", dm.Kind.String())
 	}

@@ -134,6 +134,7 @@ func (e *engine) run(ctx context.Context) {
 		Flights:       max(4, e.window.ceiling/transport.MaxBatch),
 		Counts:        &e.stats.lease,
 	})
+	defer e.observe()() // telemetry: gauges of the lease
 
 	handleCtx, handleStop := context.WithCancel(context.WithoutCancel(ctx))
 	defer handleStop()

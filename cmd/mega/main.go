@@ -67,6 +67,7 @@ func run(ctx context.Context, e *env, args []string) int {
 		usage(e.stderr)
 		return exitUsage
 	}
+	defer setupTelemetry(ctx, e)() // OTEL_* environment variables: see telemetry.go
 	return c.run(ctx, e, args[1:])
 }
 

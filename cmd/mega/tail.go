@@ -309,7 +309,7 @@ func (t *tailer) take(ctx context.Context, msgs []*lease.Msg) error {
 				}
 				// Printed as an invalid message would be: the pointer is
 				// left in the queue, as any message tail does not delete.
-				line, lerr := tailLine(m.ID, protocol.Message{Payload: protocol.Payload{Kind: protocol.KindInvalid}}, err, t.trusted)
+				line, lerr := tailLine(m.ID, protocol.Message{Payload: protocol.Payload{Kind: protocol.KindInvalid}}, err, t.trusted, "")
 				if lerr != nil {
 					return lerr
 				}
@@ -324,7 +324,7 @@ func (t *tailer) take(ctx context.Context, msgs []*lease.Msg) error {
 		if ctx.Err() != nil || (t.max > 0 && t.printed >= t.max) || !t.filter.match(dm, derr) {
 			continue // held until tail stops
 		}
-		line, err := tailLine(m.ID, dm, derr, t.trusted)
+		line, err := tailLine(m.ID, dm, derr, t.trusted, t.traceMessage(ctx, m, dm))
 		if err != nil {
 			return fmt.Errorf("message %s: %w", m.ID, err)
 		}
@@ -352,8 +352,9 @@ func (t *tailer) write(b []byte) error {
 }
 
 // tailLine is the line printed for a message: the `mega decode` form of
-// the decoded body, trusting the given topics, with the message id added.
-func tailLine(id string, m protocol.Message, decodeErr error, trusted []string) ([]byte, error) {
+// the decoded body, trusting the given topics, with the message id added,
+// and the trace id of the trace context it carries, if any.
+func tailLine(id string, m protocol.Message, decodeErr error, trusted []string, traceID string) ([]byte, error) {
 	b, err := inspectJSON(m, trusted)
 	if err != nil {
 		return nil, err
@@ -363,5 +364,8 @@ func tailLine(id string, m protocol.Message, decodeErr error, trusted []string) 
 			return nil, err
 		}
 	}
-	return appendField(b, "message_id", id)
+	if b, err = appendField(b, "message_id", id); err != nil || traceID == "" {
+		return b, err
+	}
+	return appendField(b, "trace_id", traceID)
 }

@@ -40,7 +40,7 @@ func TestTailLine(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			m, err := protocol.Decode(tt.body)
-			line, lerr := tailLine("id-1", m, err, nil)
+			line, lerr := tailLine("id-1", m, err, nil, "")
 			if lerr != nil {
 				t.Fatal(lerr)
 			}
@@ -120,7 +120,7 @@ func TestInspectionTrust(t *testing.T) {
 			// tail prints the same, given the topics a consumer trusts.
 			d := protocol.Decoder{TopicARNs: tt.topics}
 			m, err := d.Decode(tt.body)
-			line, err := tailLine("id-1", m, err, tt.topics)
+			line, err := tailLine("id-1", m, err, tt.topics, "")
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -133,7 +133,7 @@ func TestInspectionTrust(t *testing.T) {
 	// was given: the envelope is unwrapped either way.
 	m, _ := protocol.Decode(snsBody)
 	for _, trusted := range [][]string{{events}, {other}, nil} {
-		line, err := tailLine("id-1", m, nil, trusted)
+		line, err := tailLine("id-1", m, nil, trusted, "")
 		if err != nil {
 			t.Fatal(err)
 		}

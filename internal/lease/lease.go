@@ -7,6 +7,8 @@ import (
 	"sync/atomic"
 	"time"
 
+	"go.opentelemetry.io/otel/trace"
+
 	"github.com/sqs-mega/sqs-mega-go/transport"
 )
 
@@ -94,6 +96,10 @@ type Msg struct {
 	// that of the first receipt: settle through the Lease, which uses the
 	// newest.
 	Message transport.Message
+	// Link is the span context of the receive that brought the message,
+	// or nil when it was not traced: the message's processing links to
+	// it. The messages of one receive share it.
+	Link *trace.SpanContext
 
 	l *Lease
 	// guarded by l.mu
