@@ -168,7 +168,23 @@ func (r *Router) Route(ctx context.Context, tm transport.Message) Verdict {
 			return r.unresolved(tm, err)
 		}
 	}
-	dm, err := r.dec.Load().Decode(body)
+	// Scan the body and match on it: a message that no subscriber wants
+	// is never decoded.
+	b := bodies.Get().(*protocol.Body)
+	defer func() {
+		b.Reset()
+		bodies.Put(b)
+	}()
+	subs, kind := r.dispatch(body, b)
+	var (
+		dm  protocol.Message
+		err error
+	)
+	if len(subs) > 0 || kind == protocol.KindInvalid || kind == protocol.KindNone {
+		dm, err = b.Message()
+	} else {
+		dm = protocol.Message{Payload: protocol.Payload{Kind: kind}, SNS: b.SNS()}
+	}
 	m := &Message{
 		Message:      dm,
 		ID:           tm.ID,
@@ -181,34 +197,30 @@ func (r *Router) Route(ctx context.Context, tm transport.Message) Verdict {
 		SentAt:       tm.SentAt,
 	}
 	if r.log.Enabled(ctx, slog.LevelDebug) {
-		r.log.Debug("mega: message received", "message_id", tm.ID, "kind", dm.Kind.String(), "body", tm.Body)
+		r.log.Debug("mega: message received", "message_id", tm.ID, "kind", kind.String(), "body", tm.Body)
 	}
 	rt := r.tel.startRoute(ctx, tm, &dm) // telemetry: the producer's trace context
-	in := decision{kind: dm.Kind, decodeErr: err, receiveCount: tm.ReceiveCount}
-	if dm.Kind != protocol.KindInvalid {
-		subs := r.matching(m)
-		in.matched = len(subs)
-		for _, s := range subs {
-			if ctx.Err() != nil {
-				in.cancelled = true
-				break
-			}
-			sctx, span, start := rt.startProcess(s.Name) // telemetry: a process span per subscriber
-			err := r.run(sctx, s, m)
-			rt.endProcess(sctx, span, start, s.Name, err) // telemetry
-			in.results = append(in.results, subResult{name: s.Name, err: err})
-			if err != nil && !isRetryRequest(err) && !isPermanent(err) {
-				r.handlerErrors.Add(1)
-				r.log.Warn("mega: subscriber failed; the message will be retried", "message_id", tm.ID,
-					"receive_count", tm.ReceiveCount, "subscriber", s.Name, "error", err)
-			}
+	in := decision{kind: kind, decodeErr: err, receiveCount: tm.ReceiveCount, matched: len(subs)}
+	for _, s := range subs {
+		if ctx.Err() != nil {
+			in.cancelled = true
+			break
+		}
+		sctx, span, start := rt.startProcess(s.Name) // telemetry: a process span per subscriber
+		err := r.run(sctx, s, m)
+		rt.endProcess(sctx, span, start, s.Name, err) // telemetry
+		in.results = append(in.results, subResult{name: s.Name, err: err})
+		if err != nil && !isRetryRequest(err) && !isPermanent(err) {
+			r.handlerErrors.Add(1)
+			r.log.Warn("mega: subscriber failed; the message will be retried", "message_id", tm.ID,
+				"receive_count", tm.ReceiveCount, "subscriber", s.Name, "error", err)
 		}
 	}
 	v := decide(in, r.cfg.decideRules())
 	v.Message = m
 	rt.end(&v, in) // telemetry: the verdict on the process spans
 	if v.Action == ActionDelete && v.Matched == 0 || v.Action == ActionLeave {
-		r.log.Debug("mega: no subscriber matches the message", "message_id", tm.ID, "kind", dm.Kind.String())
+		r.log.Debug("mega: no subscriber matches the message", "message_id", tm.ID, "kind", kind.String())
 	}
 	return v
 }
@@ -225,21 +237,22 @@ func (r *Router) unresolved(tm transport.Message, err error) Verdict {
 	return Verdict{Action: ActionRetry, Delay: r.cfg.decideRules().backoff(tm.ReceiveCount), Message: m, Err: err}
 }
 
-// matching returns the subscribers a message goes to, in the order they
-// were added: those whose pattern matches its document, or for plain text
-// and binary bodies the Raw subscribers.
-func (r *Router) matching(m *Message) []*compiled {
+// bodies are the scan buffers of the messages being routed.
+var bodies = sync.Pool{New: func() any { return new(protocol.Body) }}
+
+// dispatch scans a body and returns the subscribers it goes to, in the
+// order they were added, and its kind: those whose pattern matches its
+// document, decided on the body itself, or for plain text and binary
+// bodies the Raw subscribers.
+func (r *Router) dispatch(body string, b *protocol.Body) ([]*compiled, protocol.Kind) {
 	subs := *r.subs.Load()
-	var set *match.Set
-	var doc any
-	switch m.Kind {
-	case protocol.KindMega:
-		set, doc = &r.events, m.Document()
-	case protocol.KindData:
-		set, doc = &r.data, m.Data
+	d := match.Dispatcher{Decoder: r.dec.Load(), Events: &r.events, Data: &r.data}
+	var buf [8]int
+	kind, ids := d.Dispatch(body, b, buf[:0])
+	switch kind {
 	case protocol.KindText, protocol.KindBinary:
 		if r.raw.Load() == 0 {
-			return nil
+			return nil, kind
 		}
 		var out []*compiled
 		for _, s := range subs {
@@ -247,20 +260,18 @@ func (r *Router) matching(m *Message) []*compiled {
 				out = append(out, s)
 			}
 		}
-		return out
-	default:
-		return nil
+		return out, kind
 	}
-	var buf [8]int
-	ids := set.Matches(doc, buf[:0])
-	slices.Sort(ids)
+	if len(ids) == 0 {
+		return nil, kind
+	}
 	out := make([]*compiled, 0, len(ids))
 	for _, id := range ids {
 		if id < len(subs) { // a subscriber added since subs was read waits for the next message
 			out = append(out, subs[id])
 		}
 	}
-	return out
+	return out, kind
 }
 
 // run calls one subscriber's Validate and Process, turning a panic into a

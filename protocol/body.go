@@ -56,6 +56,11 @@ func (d *Decoder) Scan(body string, b *Body) Kind {
 	return b.kind
 }
 
+// Reset drops what b refers to (the body, the decoded message), keeping
+// its buffers for the next Scan, down to a reasonable size after a huge
+// body: for a Body kept in a pool. What Message returned stays valid.
+func (b *Body) Reset() { b.release() }
+
 // release drops what b refers to, keeping its buffers, and returns the
 // buffers to a reasonable size after a huge body.
 func (b *Body) release() {
@@ -351,6 +356,18 @@ func tapeVersion(t *tape, i int32) (int, bool) {
 		return 1, true
 	}
 	return n, true
+}
+
+// SNS returns the SNS envelope the payload was unwrapped from, or nil,
+// without decoding the payload.
+func (b *Body) SNS() *SNS {
+	switch {
+	case b.done:
+		return b.msg.SNS
+	case b.sns:
+		return b.snsEnvelope()
+	}
+	return nil
 }
 
 // Message returns the decoded message, as [Decoder.Decode] returns it.
