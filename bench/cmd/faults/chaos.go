@@ -2,6 +2,8 @@ package main
 
 import (
 	"context"
+
+	mega "github.com/sqs-mega/sqs-mega-go"
 	"strconv"
 	"time"
 
@@ -19,6 +21,11 @@ import (
 var chaosHandlers = harness.Chaos{Seed: 2026, Permanent: 0.05, Fail: 0.08, Panic: 0.04, Slow: 0.03, SlowWork: 9 * time.Second}
 
 const chaosWork = 1500 * time.Millisecond
+
+// chaosPace is the pause between two batches of 10 messages published:
+// 16 messages a second, a little more than 20 handlers working 1.5 s
+// each take.
+const chaosPace = 600 * time.Millisecond
 
 // chaosArgs passes the chaos handlers to a faultconsumer.
 func chaosArgs(c harness.Chaos) []string {
@@ -52,25 +59,33 @@ func chaos(ctx context.Context, r *runner, w *world) (result, error) {
 	n := r.size(2000, 500)
 	const visibility = 4 * time.Second
 	ch := chaosHandlers
-	pub, err := w.setup(ctx, visibility, 50)
+	if err := w.createQueues(ctx, visibility, 50); err != nil {
+		return res, err
+	}
+	if err := w.collectDeadLetters(ctx); err != nil {
+		return res, err
+	}
+	// The publisher goes straight to the server, the stream not slowed by
+	// the faults meant for the consumer.
+	direct, err := w.direct(ctx)
+	if err != nil {
+		return res, err
+	}
+	pub, err := mega.NewPublisher(direct, mega.WithPublisherLogger(w.log))
 	if err != nil {
 		return res, err
 	}
 	ks := keys("c", n)
-	if err := publishParallel(ctx, w, pub, ks, 4, func(string) time.Duration { return chaosWork }); err != nil {
-		return res, err
-	}
 	refused := 0
 	for _, k := range ks {
 		if ch.Refuses(k) {
-			w.expect(k, ledger.DeadLetter)
 			refused++
 		}
 	}
 	for _, rule := range []faults.Rule{
-		{Fault: faults.Latency(100 * time.Millisecond)},
+		{Fault: faults.Latency(300 * time.Millisecond)},
+		{Fault: faults.Latency(time.Second), Probability: 0.3},
 		{Fault: faults.SlowAnswer(300 * time.Millisecond)},
-		{Fault: faults.SlowAnswer(time.Second), Probability: 0.3},
 		{Fault: faults.SlowAnswer(2 * time.Second), Probability: 0.1},
 	} {
 		if _, err := w.proxy.Inject(rule); err != nil {
@@ -79,6 +94,28 @@ func chaos(ctx context.Context, r *runner, w *world) (result, error) {
 	}
 	args := append([]string{"-concurrency", "20", "-wait", "2s"}, chaosArgs(ch)...)
 	start := time.Now()
+	// A stream a little faster than the handlers: the consumer holds
+	// messages waiting for a handler, and the queue stays shallow, so that
+	// a message whose visibility lapses is received again soon.
+	pubCtx, stopPub := context.WithCancel(ctx)
+	defer stopPub()
+	pubDone := make(chan error, 1)
+	go func() {
+		for i := 0; i < len(ks); i += 10 {
+			batch := ks[i:min(i+10, len(ks))]
+			if err := w.publish(pubCtx, pub, batch, func(string) time.Duration { return chaosWork }); err != nil {
+				pubDone <- err
+				return
+			}
+			for _, k := range batch {
+				if ch.Refuses(k) {
+					w.expect(k, ledger.DeadLetter)
+				}
+			}
+			sleep(pubCtx, chaosPace)
+		}
+		pubDone <- nil
+	}()
 	var held []int
 	const kills = 2
 	for i := range kills {
@@ -88,6 +125,8 @@ func chaos(ctx context.Context, r *runner, w *world) (result, error) {
 		}
 		if err := waitProcessed(ctx, w, c, (i+1)*n/(kills+1), 5*time.Minute); err != nil {
 			c.kill()
+			stopPub()
+			<-pubDone
 			return res, err
 		}
 		inFlight, err := w.killConsumer(ctx, c)
@@ -99,6 +138,9 @@ func chaos(ctx context.Context, r *runner, w *world) (result, error) {
 	}
 	last, err := w.startConsumer(kills+1, args...)
 	if err != nil {
+		return res, err
+	}
+	if err := <-pubDone; err != nil {
 		return res, err
 	}
 	settled, err := w.waitSettled(ctx, r.span(8*time.Minute, 3*time.Minute))
