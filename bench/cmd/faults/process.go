@@ -158,7 +158,13 @@ func kill9(ctx context.Context, r *runner, w *world) (result, error) {
 	res.note("killed with SIGKILL %d times, when the server counted %s messages in flight; the last process received %d and deleted %d",
 		kills, join(heldS), st.Received, st.Deleted)
 	res.bound("duplicates after a kill", t.AfterKill, sum, "a kill can cost no more than the messages the process held")
-	res.bound("other duplicates", t.Duplicates-t.AfterKill, 0, "no fault but the kills: one process handles each message once")
+	res.bound("duplicates at the same time in one process", t.SameTime, 0, "one process never handles two copies of a message at once")
+	if w.onMoto() {
+		res.bound("other duplicates", t.Other, n/100,
+			"1 %: on a loaded machine moto can take seconds to act on a delete, which then comes after the 3 s visibility timeout")
+	} else {
+		res.bound("other duplicates", t.Other, 0, "no fault but the kills, and sqsfake acts on a delete in microseconds")
+	}
 	return res, nil
 }
 
