@@ -1,7 +1,8 @@
 // Package harness holds what the fault scenarios (cmd/faults) and the
 // consumer process they kill and restart (cmd/faultconsumer) share: how
-// test messages are made and recognised, how queues are reached, and the
-// subscriber that records what it processes in a ledger.
+// test messages are made and recognised, how queues are reached, the
+// recorder that writes every handling and its outcome in a ledger, and
+// handlers that misbehave at random, reproducibly ([Chaos]).
 package harness
 
 import (
