@@ -20,6 +20,7 @@ import (
 // for a handler.
 var chaosHandlers = harness.Chaos{Seed: 2026, Permanent: 0.05, Fail: 0.08, Panic: 0.04, Slow: 0.03, SlowWork: 9 * time.Second}
 
+// chaosWork is how long a handling that neither fails nor is slow works.
 const chaosWork = 1500 * time.Millisecond
 
 // chaosPace is the pause between two batches of 10 messages published:
@@ -36,11 +37,14 @@ func chaosArgs(c harness.Chaos) []string {
 
 // 9. Everything at once, end to end.
 //
-// 2,000 messages (500 short) on a queue with a 4 s visibility timeout,
+// 2,000 messages (500 short), published as a stream of 16 a second
+// straight to the server, on a queue with a 4 s visibility timeout,
 // consumed by a separate faultconsumer process with 20 handlers through a
-// slow server (every request delayed 150 ms, 30 % of them 600 ms more,
-// 5 % 2 s more), with the chaos handlers above, seeded: what a handler
-// does depends on the message's key and receive count only. The consumer
+// server slow both ways (every request 300 ms late to reach it, 30 % of
+// them 1 s more; every answer 300 ms late, 10 % of them 2 s more: a
+// request takes effect before the consumer knows it), with the chaos
+// handlers above, seeded: what a handler does depends on the seed, the
+// message's key and its receive count only. The consumer
 // is killed with SIGKILL at a third and at two thirds of the messages
 // processed, and restarted at once. The queue's redrive policy allows 50
 // receives, far more than the retries need, so that only the permanent

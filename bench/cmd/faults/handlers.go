@@ -21,7 +21,7 @@ import (
 	"github.com/sqs-mega/sqs-mega-go/protocol"
 )
 
-// 5. Handlers that panic, fail, outlast the visibility timeout, or fail
+// 7. Handlers that panic, fail, outlast the visibility timeout, or fail
 // permanently.
 //
 // On a queue with a visibility timeout of 4 s: handlers that panic on the
@@ -198,7 +198,7 @@ func deepBSON(depth int) []byte {
 	return doc
 }
 
-// 6. Poison bodies mixed into the stream.
+// 8. Poison bodies mixed into the stream.
 //
 // Valid events interleaved with bodies that are not MEGA events or break
 // the protocol: invalid MEGA payloads, JSON that is not an object,

@@ -72,8 +72,9 @@ func waitProcessed(ctx context.Context, w *world, c *child, target int, timeout 
 	}
 }
 
-// 3. kill -9 of the consumer process with messages in flight, then a
-// restart.
+// 4 and 5. kill -9 of the consumer process with messages in flight, then
+// a restart, on sqsfake (5,000 messages; 600 short) and on moto (1,500;
+// 300), whose answers slow down as its queue deepens.
 //
 // A faultconsumer process consumes through the proxy; the runner kills it
 // with SIGKILL several times, each time with messages in flight (handlers
@@ -81,7 +82,8 @@ func waitProcessed(ctx context.Context, w *world, c *child, target int, timeout 
 // allowed and expected: a message processed before a kill and not yet
 // deleted comes back when its visibility timeout (3 s) ends. Each must
 // follow a handling by a process that was killed, and there can be no
-// more than the killed processes held.
+// more than the killed processes held; on moto, whose deletes can take
+// seconds on a loaded machine, 1 % of others are allowed too.
 func kill9(ctx context.Context, r *runner, w *world) (result, error) {
 	var res result
 	n := r.size(5000, 600)
@@ -168,7 +170,7 @@ func kill9(ctx context.Context, r *runner, w *world) (result, error) {
 	return res, nil
 }
 
-// 4. SIGTERM with many messages in flight: graceful shutdown.
+// 6. SIGTERM with many messages in flight: graceful shutdown.
 //
 // A faultconsumer with 50 handlers under way, half of them on messages
 // that would take a minute, and more messages held waiting for a handler,

@@ -155,7 +155,9 @@ func throttling(ctx context.Context, r *runner, w *world) (result, error) {
 	return res, nil
 }
 
-// 2. A network blackhole mid-stream, refused connections, late delivery.
+// 2 and 3. A network blackhole mid-stream, refused connections, late
+// delivery, on sqsfake (3,000 messages; 400 short) and on moto (1,000;
+// 300).
 //
 // While messages flow, the proxy swallows every request and every answer
 // for the window (30 s; 5 s short) and never answers what it took, as a
