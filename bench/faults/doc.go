@@ -14,7 +14,8 @@
 // time with [Proxy.Schedule]), apply to the requests of the actions they
 // name, to each with a probability, and to a limited number of requests if
 // wanted:
-//   - [Latency] waits before forwarding;
+//   - [Latency] waits before forwarding, [SlowAnswer] after the server
+//     answered (the request took effect before the client knows it);
 //   - [Throttle] answers HTTP 400 with a throttling error in the shape of
 //     the request's protocol (ThrottlingException or RequestThrottled in
 //     AWS JSON, Throttling in the query protocol's XML), which AWS SDKs

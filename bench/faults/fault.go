@@ -27,11 +27,12 @@ const (
 	kindServerError
 	kindReset
 	kindResetAfter
+	kindSlowAnswer
 )
 
-var kindNames = [...]string{kindLatency: "latency", kindThrottle: "throttle", kindServerError: "server-error", kindReset: "reset", kindResetAfter: "reset-after"}
+var kindNames = [...]string{kindLatency: "latency", kindThrottle: "throttle", kindServerError: "server-error", kindReset: "reset", kindResetAfter: "reset-after", kindSlowAnswer: "slow-answer"}
 
-// String names the fault: "latency 50ms", "throttle ThrottlingException",
+// String names the fault: "latency 50ms", "slow-answer 1s", "throttle ThrottlingException",
 // "server-error 503", "reset", "reset-after".
 func (f Fault) String() string {
 	if int(f.kind) >= len(kindNames) || f.kind == 0 {
@@ -39,7 +40,7 @@ func (f Fault) String() string {
 	}
 	s := kindNames[f.kind]
 	switch f.kind {
-	case kindLatency:
+	case kindLatency, kindSlowAnswer:
 		s += " " + f.latency.String()
 	case kindThrottle:
 		s += " " + f.code
@@ -52,6 +53,12 @@ func (f Fault) String() string {
 // Latency delays a request by d before it is forwarded. Other rules still
 // apply to it.
 func Latency(d time.Duration) Fault { return Fault{kind: kindLatency, latency: d} }
+
+// SlowAnswer forwards a request at once and holds the server's answer
+// for d: the request has taken effect d before the client learns it, as
+// when a server or the way back is slow. Other rules still apply to the
+// request, and several SlowAnswer rules add up.
+func SlowAnswer(d time.Duration) Fault { return Fault{kind: kindSlowAnswer, latency: d} }
 
 // Throttle answers HTTP 400 with a throttling error of the given code,
 // "ThrottlingException" when code is empty; "RequestThrottled" is the
@@ -109,7 +116,7 @@ func (r Rule) validate() error {
 	if r.Fault.kind == kindServerError && (r.Fault.status < 500 || r.Fault.status > 599) {
 		return fmt.Errorf("faults: server error status %d is not 5xx", r.Fault.status)
 	}
-	if r.Fault.kind == kindLatency && r.Fault.latency < 0 {
+	if (r.Fault.kind == kindLatency || r.Fault.kind == kindSlowAnswer) && r.Fault.latency < 0 {
 		return fmt.Errorf("faults: negative latency %v", r.Fault.latency)
 	}
 	return nil

@@ -405,16 +405,17 @@ func (p *Proxy) counters(action string) *counters {
 	return c
 }
 
-// plan picks the faults for one request: its total latency and the
-// deciding fault, if any.
-func (p *Proxy) plan(action string) (delay time.Duration, decisive Fault) {
+// plan picks the faults for one request: its total latency before it is
+// forwarded and after the server answered, and the deciding fault, if
+// any.
+func (p *Proxy) plan(action string) (delay, after time.Duration, decisive Fault) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	for _, r := range p.rules {
 		if !r.appliesTo(action) {
 			continue
 		}
-		if decisive.kind != 0 && r.Fault.kind != kindLatency {
+		if decisive.kind != 0 && r.Fault.kind != kindLatency && r.Fault.kind != kindSlowAnswer {
 			continue
 		}
 		if r.Probability > 0 && r.Probability < 1 && p.rng.Float64() >= r.Probability {
@@ -423,13 +424,16 @@ func (p *Proxy) plan(action string) (delay time.Duration, decisive Fault) {
 		if r.Limit > 0 && r.used.Add(1) > int64(r.Limit) {
 			continue
 		}
-		if r.Fault.kind == kindLatency {
+		switch r.Fault.kind {
+		case kindLatency:
 			delay += r.Fault.latency
-		} else {
+		case kindSlowAnswer:
+			after += r.Fault.latency
+		default:
 			decisive = r.Fault
 		}
 	}
-	return delay, decisive
+	return delay, after, decisive
 }
 
 // currentWindow returns the blackhole window under way, if any.
@@ -465,9 +469,11 @@ func (p *Proxy) serve(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	delay, fault := p.plan(action)
-	if delay > 0 {
+	delay, after, fault := p.plan(action)
+	if delay > 0 || after > 0 {
 		c.delayed.Add(1)
+	}
+	if delay > 0 {
 		if !p.sleep(r.Context(), delay) {
 			resetHTTP(w)
 			return
@@ -499,6 +505,10 @@ func (p *Proxy) serve(w http.ResponseWriter, r *http.Request) {
 	}
 	if fault.kind == kindResetAfter {
 		c.resetsAfter.Add(1)
+		resetHTTP(w)
+		return
+	}
+	if after > 0 && !p.sleep(r.Context(), after) {
 		resetHTTP(w)
 		return
 	}

@@ -239,6 +239,36 @@ func TestLatency(t *testing.T) {
 	}
 }
 
+// A slow answer comes after the request took effect: the message is in
+// the queue while its sender still waits.
+func TestSlowAnswer(t *testing.T) {
+	e := newEnv(t)
+	e.inject(t, faults.Rule{Actions: []string{"SendMessage"}, Fault: faults.SlowAnswer(time.Hour)})
+	ctx, cancel := context.WithCancel(context.Background())
+	sent := make(chan error, 1)
+	go func() { sent <- e.send(ctx, e.once, "x") }()
+	for e.queued(t) != 1 {
+		select {
+		case err := <-sent:
+			t.Fatalf("send returned %v before its answer was due", err)
+		case <-time.After(10 * time.Millisecond):
+		}
+	}
+	cancel()
+	if err := <-sent; err == nil {
+		t.Error("the send was answered within its hour of slowness")
+	}
+	if c := e.proxy.Counts()["SendMessage"]; c.Delayed != 1 || c.Forwarded != 0 {
+		t.Errorf("counts %+v", c)
+	}
+	if s := faults.SlowAnswer(time.Second).String(); s != "slow-answer 1s" {
+		t.Errorf("String() = %q", s)
+	}
+	if _, err := e.proxy.Inject(faults.Rule{Fault: faults.SlowAnswer(-time.Second)}); err == nil {
+		t.Error("a negative slow answer was accepted")
+	}
+}
+
 func TestProbabilityAndLimit(t *testing.T) {
 	e := newEnv(t)
 	e.inject(t, faults.Rule{Actions: []string{"GetQueueUrl"}, Fault: faults.ServerError(500), Probability: 0.3})

@@ -1,8 +1,9 @@
 // Command faultconsumer is the consumer process of the fault scenarios
 // (cmd/faults): a mega.Consumer on one queue whose subscriber records
-// every test event it begins and processes in a ledger file, appended and
-// synced before the message can be deleted, so that the ledger tells the
-// truth after a kill -9.
+// every test event it begins, processes and fails in a ledger file,
+// appended and synced before the message can be deleted, so that the
+// ledger tells the truth after a kill -9. With -permanent, -fail, -panic
+// or -slow its handlers misbehave at random, reproducibly (harness.Chaos).
 //
 // Usage:
 //
@@ -39,19 +40,26 @@ func main() {
 		wait        = flag.Duration("wait", 2*time.Second, "long-poll wait of each receive")
 		grace       = flag.Duration("grace", 5*time.Second, "grace period at shutdown")
 		maxWork     = flag.Duration("max-work", time.Hour, "longest time a handler works on a message")
+		ch          harness.Chaos
 	)
+	flag.Uint64Var(&ch.Seed, "chaos-seed", 1, "seed of the chaos handlers' choices")
+	flag.Float64Var(&ch.Permanent, "permanent", 0, "`fraction` of the messages whose handler fails permanently")
+	flag.Float64Var(&ch.Fail, "fail", 0, "`fraction` of the handlings that return an error")
+	flag.Float64Var(&ch.Panic, "panic", 0, "`fraction` of the handlings that panic")
+	flag.Float64Var(&ch.Slow, "slow", 0, "`fraction` of the handlings that work -slow-work")
+	flag.DurationVar(&ch.SlowWork, "slow-work", 9*time.Second, "how long a slow handling works")
 	flag.Parse()
 	if *endpoint == "" || *queueURL == "" || *ledgerPath == "" {
 		fmt.Fprintln(os.Stderr, "faultconsumer: -endpoint, -queue and -ledger are required")
 		os.Exit(2)
 	}
-	if err := run(*endpoint, *queueURL, *ledgerPath, *logPath, *concurrency, *pollers, *wait, *grace, *maxWork); err != nil {
+	if err := run(*endpoint, *queueURL, *ledgerPath, *logPath, *concurrency, *pollers, *wait, *grace, *maxWork, ch); err != nil {
 		fmt.Fprintln(os.Stderr, "faultconsumer:", err)
 		os.Exit(1)
 	}
 }
 
-func run(endpoint, queueURL, ledgerPath, logPath string, concurrency, pollers int, wait, grace, maxWork time.Duration) error {
+func run(endpoint, queueURL, ledgerPath, logPath string, concurrency, pollers int, wait, grace, maxWork time.Duration, ch harness.Chaos) error {
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, os.Interrupt)
 	defer stop()
 	logOut := os.Stderr
@@ -78,7 +86,12 @@ func run(endpoint, queueURL, ledgerPath, logPath string, concurrency, pollers in
 	if err != nil {
 		return err
 	}
-	if err := c.Subscribe(harness.NewRecorder(w).Subscriber(maxWork)); err != nil {
+	rec := harness.NewRecorder(w)
+	sub := rec.Subscriber(maxWork)
+	if ch.Permanent > 0 || ch.Fail > 0 || ch.Panic > 0 || ch.Slow > 0 {
+		sub = ch.Subscriber(rec, maxWork)
+	}
+	if err := c.Subscribe(sub); err != nil {
 		return err
 	}
 	if err := c.Run(ctx); err != nil && ctx.Err() == nil {

@@ -12,13 +12,20 @@ import (
 )
 
 var scenarios = []scenario{
-	{"throttling", "sqsfake", throttling},
-	{"blackhole", "sqsfake", blackhole},
-	{"kill9", "sqsfake", kill9},
-	{"sigterm", "moto", sigterm},
-	{"handlers", "moto", handlers},
-	{"poison", "moto", poison},
+	{"throttling", "sqsfake", throttling, true},
+	{"blackhole", "sqsfake", blackhole, true},
+	{"blackhole-moto", "moto", blackhole, false}, // 30 s more: full run only
+	{"kill9", "sqsfake", kill9, true},
+	{"kill9-moto", "moto", kill9, true},
+	{"sigterm", "moto", sigterm, true},
+	{"handlers", "moto", handlers, true},
+	{"poison", "moto", poison, true},
+	{"chaos", "sqsfake", chaos, false},
 }
+
+// maxInFlight is the most messages a consumer holds with the options the
+// scenarios give it (mega.WithMaxInFlight's default for 20 or 50 handlers).
+const maxInFlight = 100
 
 // The actions of publishing and consuming.
 var dataActions = []string{"SendMessage", "SendMessageBatch", "ReceiveMessage", "DeleteMessageBatch", "ChangeMessageVisibilityBatch"}
@@ -53,8 +60,14 @@ func waitFor(ctx context.Context, timeout time.Duration, cond func() bool) bool 
 }
 
 // checkSettled adds the checks every scenario makes: the queues emptied
-// in time, and no message was lost or met the wrong fate.
+// in time, and no message was lost or met the wrong fate; and it explains
+// the duplicates.
 func checkSettled(res *result, settled bool, t ledger.Tally) {
+	res.note("handlings %d: %d retries asked for by a failure, %d duplicates (%d at the same time in one process, %d after a kill, %d other); %d processed more than once; %d copies sent twice handled",
+		t.Handlings, t.Retries, t.Duplicates, t.SameTime, t.AfterKill, t.Other, t.Reprocessed, t.Copies)
+	if t.DLQCopies > 0 {
+		res.note("dead-letter queue: %d copies of %d messages, %d extra (%d after a kill)", t.DLQCopies, t.DeadLettered, t.ExtraDLQCopies, t.ExtraDLQAfterKill)
+	}
 	res.expect(settled, "the queues did not empty, or not every message was accounted for, in time")
 	res.expect(t.Lost == 0, "%d messages lost: %v", t.Lost, t.LostKeys)
 	res.expect(len(t.Misrouted) == 0, "%d messages met the wrong fate (processed or dead-lettered): %v", len(t.Misrouted), t.Misrouted)
@@ -125,7 +138,7 @@ func throttling(ctx context.Context, r *runner, w *world) (result, error) {
 	if err := stop(); err != nil {
 		return res, err
 	}
-	t, es, err := w.tally()
+	t, _, err := w.tally()
 	if err != nil {
 		return res, err
 	}
@@ -137,14 +150,14 @@ func throttling(ctx context.Context, r *runner, w *world) (result, error) {
 	checkSettled(&res, settled, t)
 	res.expect(t.Sent == n, "%d of %d messages sent", t.Sent, n)
 	res.expect(t.DeadLettered == 0, "%d messages dead-lettered", t.DeadLettered)
-	if t.Duplicates > 0 {
-		redelivered, copies := duplicateKinds(es)
-		res.fail("%d duplicates (%d redeliveries, %d copies sent twice): no fault of this scenario lets a request take effect unseen", t.Duplicates, redelivered, copies)
-	}
+	res.bound("duplicates", t.Duplicates, 0, "no fault of this scenario lets a request take effect unseen, and the 30 s visibility timeout outlasts every retry")
+	res.expect(t.Copies == 0, "%d copies sent twice handled: no fault of this scenario loses an answer", t.Copies)
 	return res, nil
 }
 
-// 2. A network blackhole mid-stream, refused connections, late delivery.
+// 2 and 3. A network blackhole mid-stream, refused connections, late
+// delivery, on sqsfake (3,000 messages; 400 short) and on moto (1,000;
+// 300).
 //
 // While messages flow, the proxy swallows every request and every answer
 // for the window (30 s; 5 s short) and never answers what it took, as a
@@ -159,6 +172,11 @@ func throttling(ctx context.Context, r *runner, w *world) (result, error) {
 func blackhole(ctx context.Context, r *runner, w *world) (result, error) {
 	var res result
 	n := r.size(3000, 400)
+	if w.onMoto() {
+		// moto answers slowly when its queue is deep: the stream is
+		// thinner, the windows the same.
+		n = r.size(1000, 300)
+	}
 	window := r.span(30*time.Second, 5*time.Second)
 	refuse := r.span(5*time.Second, 2*time.Second)
 	visibility := r.span(10*time.Second, 3*time.Second)
@@ -250,17 +268,18 @@ func blackhole(ctx context.Context, r *runner, w *world) (result, error) {
 	if err := stop(); err != nil {
 		return res, err
 	}
-	t, es, err := w.tally()
+	t, _, err := w.tally()
 	if err != nil {
 		return res, err
 	}
 	res.tally = t
 	st := c.Stats()
-	redelivered, copies := duplicateKinds(es)
 	res.note("%s", faultSummary(w.proxy.Counts()))
-	res.note("duplicates: %d messages delivered again because their delete failed until their visibility timeout ended (the consumer gave up on %d deletes) or came after it; %d sent twice because the answer to their send was lost; consumer: received %d, deleted %d",
-		redelivered, st.DeleteFailures, copies, st.Received, st.Deleted)
+	res.note("duplicates are messages delivered again because their delete or heartbeat failed until their visibility timeout ended (the consumer gave up on %d deletes) or came after it; %d copies sent twice because the answer to their send was lost; consumer: received %d, deleted %d",
+		st.DeleteFailures, t.Copies, st.Received, st.Deleted)
 	checkSettled(&res, settled, t)
 	res.expect(t.DeadLettered == 0, "%d messages dead-lettered", t.DeadLettered)
+	res.bound("duplicates", t.Duplicates, 3*maxInFlight,
+		fmt.Sprintf("each of the 3 windows can cost at most what the consumer holds, %d messages; the answers lost outside them are of requests that took effect", maxInFlight))
 	return res, nil
 }

@@ -107,6 +107,9 @@ func (w *world) close() {
 	}
 }
 
+// onMoto reports whether the scenario runs on moto.
+func (w *world) onMoto() bool { return w.fake == nil }
+
 // onClose runs fn when the world closes, before the proxy and the server.
 func (w *world) onClose(fn func()) { w.stops = append(w.stops, fn) }
 
@@ -422,27 +425,4 @@ func faultSummary(c faults.Counts) string {
 		s += " (" + join(held) + ")"
 	}
 	return s
-}
-
-// duplicateKinds splits the duplicates of a ledger: processings of the
-// same message again (a redelivery), and of another copy of the same key
-// (a send whose answer was lost, sent again).
-func duplicateKinds(es []ledger.Entry) (redelivered, copies int) {
-	seen := map[string]map[string]int{}
-	for _, e := range es {
-		if e.Kind != ledger.Processed {
-			continue
-		}
-		if seen[e.Key] == nil {
-			seen[e.Key] = map[string]int{}
-		}
-		seen[e.Key][e.MessageID]++
-	}
-	for _, ids := range seen {
-		copies += len(ids) - 1
-		for _, n := range ids {
-			redelivered += n - 1
-		}
-	}
-	return redelivered, copies
 }

@@ -1,7 +1,8 @@
 // Package harness holds what the fault scenarios (cmd/faults) and the
 // consumer process they kill and restart (cmd/faultconsumer) share: how
-// test messages are made and recognised, how queues are reached, and the
-// subscriber that records what it processes in a ledger.
+// test messages are made and recognised, how queues are reached, the
+// recorder that writes every handling and its outcome in a ledger, and
+// handlers that misbehave at random, reproducibly ([Chaos]).
 package harness
 
 import (
@@ -112,12 +113,12 @@ func Work(m *mega.Message) time.Duration {
 	return time.Duration(ms) * time.Millisecond
 }
 
-// Recorder records in a ledger what a subscriber begins and processes,
-// and counts it. It is safe for concurrent use.
+// Recorder records in a ledger what a subscriber begins, processes and
+// fails, and counts it. It is safe for concurrent use.
 type Recorder struct {
 	w *ledger.Writer
 
-	pid       string
+	pid       int
 	mu        sync.Mutex
 	processed map[string]int
 	began     map[string]int
@@ -126,32 +127,78 @@ type Recorder struct {
 
 // NewRecorder returns a recorder writing to w.
 func NewRecorder(w *ledger.Writer) *Recorder {
-	return &Recorder{w: w, pid: strconv.Itoa(os.Getpid()), processed: map[string]int{}, began: map[string]int{}}
+	return &Recorder{w: w, pid: os.Getpid(), processed: map[string]int{}, began: map[string]int{}}
 }
 
-// Began records that a handler started on m. The record's note is the
-// process id.
+func (r *Recorder) record(kind ledger.Kind, m *mega.Message, note string) error {
+	return r.w.Record(ledger.Entry{Kind: kind, Key: Key(m), MessageID: m.ID, ReceiveCount: m.ReceiveCount, PID: r.pid, Note: note})
+}
+
+// Began records that a handler started on m.
 func (r *Recorder) Began(m *mega.Message) error {
-	key := Key(m)
 	r.mu.Lock()
-	r.began[key]++
+	r.began[Key(m)]++
 	r.mu.Unlock()
-	return r.w.Record(ledger.Entry{Kind: ledger.Began, Key: key, MessageID: m.ID, ReceiveCount: m.ReceiveCount, Note: r.pid})
+	return r.record(ledger.Began, m, "")
 }
 
 // Processed records that a handler finished m; the record is on disk
-// when it returns, before the message can be deleted. The record's note
-// is the process id.
+// when it returns, before the message can be deleted.
 func (r *Recorder) Processed(m *mega.Message) error {
-	key := Key(m)
-	if err := r.w.Record(ledger.Entry{Kind: ledger.Processed, Key: key, MessageID: m.ID, ReceiveCount: m.ReceiveCount, Note: r.pid}); err != nil {
+	if err := r.record(ledger.Processed, m, ""); err != nil {
 		return err
 	}
 	r.mu.Lock()
-	r.processed[key]++
+	r.processed[Key(m)]++
 	r.total++
 	r.mu.Unlock()
 	return nil
+}
+
+// Ended records how a handling of m that did not succeed ended: Refused
+// for a permanent failure, Failed for any other error.
+func (r *Recorder) Ended(m *mega.Message, err error) error {
+	var perm *mega.PermanentError
+	if errors.As(err, &perm) {
+		return r.record(ledger.Refused, m, err.Error())
+	}
+	return r.record(ledger.Failed, m, err.Error())
+}
+
+// Wrap returns a handler that records every handling of process: Began
+// before it runs, then Processed when it returns nil, Refused when it
+// fails permanently, Failed when it returns another error or panics (the
+// panic goes on to the consumer). Every record is on disk before the
+// consumer learns the outcome.
+func (r *Recorder) Wrap(process func(ctx context.Context, m *mega.Message) error) func(ctx context.Context, m *mega.Message) error {
+	return func(ctx context.Context, m *mega.Message) (err error) {
+		if Key(m) == "" {
+			return mega.Permanent(errors.New("a test event without a key"))
+		}
+		if err := r.Began(m); err != nil {
+			return err
+		}
+		ended := false
+		defer func() {
+			if ended {
+				return
+			}
+			v := recover()
+			r.record(ledger.Failed, m, fmt.Sprintf("panic: %v", v))
+			if v != nil {
+				panic(v)
+			}
+		}()
+		err = process(ctx, m)
+		ended = true
+		if err != nil {
+			if rerr := r.Ended(m, err); rerr != nil {
+				return errors.Join(err, rerr)
+			}
+			return err
+		}
+		return r.Processed(m)
+	}
 }
 
 // ProcessedKeys returns how many messages this recorder processed,
@@ -177,23 +224,23 @@ func (r *Recorder) Subscriber(maxWork time.Duration) mega.Subscriber {
 	return mega.Subscriber{
 		Name:  "recorder",
 		Event: match.Event{"name": EventName},
-		Process: func(ctx context.Context, m *mega.Message) error {
-			if Key(m) == "" {
-				return mega.Permanent(errors.New("a test event without a key"))
-			}
-			if err := r.Began(m); err != nil {
-				return err
-			}
-			if d := min(Work(m), maxWork); d > 0 {
-				t := time.NewTimer(d)
-				select {
-				case <-t.C:
-				case <-ctx.Done():
-					t.Stop()
-					return fmt.Errorf("interrupted after %v: %w", d, ctx.Err())
-				}
-			}
-			return r.Processed(m)
-		},
+		Process: r.Wrap(func(ctx context.Context, m *mega.Message) error {
+			return work(ctx, min(Work(m), maxWork))
+		}),
+	}
+}
+
+// work waits d, or fails when ctx is done first.
+func work(ctx context.Context, d time.Duration) error {
+	if d <= 0 {
+		return nil
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return nil
+	case <-ctx.Done():
+		return fmt.Errorf("interrupted: %w", ctx.Err())
 	}
 }

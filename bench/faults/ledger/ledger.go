@@ -15,7 +15,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"sort"
 	"strconv"
 	"strings"
 	"sync"
@@ -25,14 +24,24 @@ import (
 type Kind byte
 
 const (
-	// Sent: the publisher had the message accepted by the queue.
+	// Sent: the publisher had the message accepted by the queue, which
+	// confirmed it with the record's message id.
 	Sent Kind = 'S'
 	// Began: a handler started on the message.
 	Began Kind = 'B'
 	// Processed: a handler finished with the message successfully.
 	Processed Kind = 'P'
+	// Failed: a handler returned a retriable error or panicked (or was
+	// cut short by a shutdown): the message is to be delivered again.
+	Failed Kind = 'F'
+	// Refused: a handler failed permanently: the message is to be
+	// dead-lettered.
+	Refused Kind = 'R'
 	// DeadLettered: the message was found in the dead-letter queue.
 	DeadLettered Kind = 'D'
+	// Killed: the process PID was killed (SIGKILL) by the test. The
+	// record has no key.
+	Killed Kind = 'K'
 )
 
 // Entry is one record.
@@ -41,11 +50,16 @@ type Entry struct {
 	// Key identifies the message in the test, across redeliveries and
 	// copies (the dead-lettered copy has another message id).
 	Key string
-	// MessageID is the queue's id of the message.
+	// MessageID is the queue's id of the message: the id the queue
+	// confirmed for a Sent record, the id of the copy handled for the
+	// others.
 	MessageID string
 	// ReceiveCount is the message's receive count when it was handled.
 	ReceiveCount int
-	// Note is free text: the reason of a dead-lettered message.
+	// PID is the process that handled the message, or that was killed.
+	PID int
+	// Note is free text: the reason of a failure or of a dead-lettered
+	// message.
 	Note string
 }
 
@@ -67,8 +81,8 @@ func Open(path string) (*Writer, error) {
 
 // Record appends one entry and syncs the file.
 func (w *Writer) Record(e Entry) error {
-	if e.Key == "" || strings.ContainsAny(e.Key, "\t\n") || strings.ContainsAny(e.MessageID, "\t\n") {
-		return fmt.Errorf("ledger: key %q or message id %q is empty or holds a tab or newline", e.Key, e.MessageID)
+	if (e.Key == "") != (e.Kind == Killed) || strings.ContainsAny(e.Key, "\t\n") || strings.ContainsAny(e.MessageID, "\t\n") {
+		return fmt.Errorf("ledger: key %q or message id %q holds a tab or newline, or the key is missing (or given to a Killed record)", e.Key, e.MessageID)
 	}
 	w.mu.Lock()
 	defer w.mu.Unlock()
@@ -82,6 +96,8 @@ func (w *Writer) Record(e Entry) error {
 	b = append(b, e.MessageID...)
 	b = append(b, '\t')
 	b = strconv.AppendInt(b, int64(e.ReceiveCount), 10)
+	b = append(b, '\t')
+	b = strconv.AppendInt(b, int64(e.PID), 10)
 	b = append(b, '\t')
 	b = strconv.AppendQuote(b, e.Note)
 	b = append(b, '\n')
@@ -130,109 +146,22 @@ func Parse(r io.Reader) ([]Entry, error) {
 		if err != nil {
 			return nil, fmt.Errorf("ledger: %w", err)
 		}
-		f := strings.SplitN(strings.TrimSuffix(line, "\n"), "\t", 5)
-		if len(f) != 5 || len(f[0]) != 1 || f[1] == "" {
+		f := strings.SplitN(strings.TrimSuffix(line, "\n"), "\t", 6)
+		if len(f) != 6 || len(f[0]) != 1 || (f[1] == "") != (Kind(f[0][0]) == Killed) {
 			return nil, fmt.Errorf("ledger: line %d is malformed: %q", n, line)
 		}
 		rc, err := strconv.Atoi(f[3])
 		if err != nil {
 			return nil, fmt.Errorf("ledger: line %d: receive count: %w", n, err)
 		}
-		note, err := strconv.Unquote(f[4])
+		pid, err := strconv.Atoi(f[4])
+		if err != nil {
+			return nil, fmt.Errorf("ledger: line %d: pid: %w", n, err)
+		}
+		note, err := strconv.Unquote(f[5])
 		if err != nil {
 			return nil, fmt.Errorf("ledger: line %d: note: %w", n, err)
 		}
-		out = append(out, Entry{Kind: Kind(f[0][0]), Key: f[1], MessageID: f[2], ReceiveCount: rc, Note: note})
+		out = append(out, Entry{Kind: Kind(f[0][0]), Key: f[1], MessageID: f[2], ReceiveCount: rc, PID: pid, Note: note})
 	}
-}
-
-// Fate is what should become of a message.
-type Fate uint8
-
-const (
-	// Process: every message so marked must be processed.
-	Process Fate = iota + 1
-	// DeadLetter: the message must end in the dead-letter queue.
-	DeadLetter
-)
-
-// Tally is the outcome of a test, message by message.
-type Tally struct {
-	// Sent counts the messages the publisher had accepted.
-	Sent int
-	// Processed counts the sent messages processed at least once.
-	Processed int
-	// Duplicates counts the processings beyond the first, and the copies
-	// in the dead-letter queue beyond the first.
-	Duplicates int
-	// Lost counts the sent messages that were neither processed nor
-	// dead-lettered.
-	Lost int
-	// DeadLettered counts the sent messages found in the dead-letter queue.
-	DeadLettered int
-	// Misrouted lists messages that met the other fate: dead-lettered when
-	// they should have been processed, or processed when they should have
-	// been dead-lettered.
-	Misrouted []string
-	// Unconfirmed counts the messages handled whose publishing was not
-	// confirmed: a send whose answer was lost went through anyway.
-	Unconfirmed int
-	// LostKeys lists up to 20 lost messages.
-	LostKeys []string
-}
-
-// Count tallies entries against the expected fate of every message sent.
-func Count(expected map[string]Fate, entries []Entry) Tally {
-	t := Tally{Sent: len(expected)}
-	processed := map[string]int{}
-	dead := map[string]int{}
-	for _, e := range entries {
-		switch e.Kind {
-		case Processed:
-			processed[e.Key]++
-		case DeadLettered:
-			dead[e.Key]++
-		}
-	}
-	for key, n := range processed {
-		t.Duplicates += n - 1
-		if _, ok := expected[key]; !ok && dead[key] == 0 {
-			t.Unconfirmed++
-		}
-	}
-	for key, n := range dead {
-		t.Duplicates += n - 1
-		if _, ok := expected[key]; !ok && processed[key] == 0 {
-			t.Unconfirmed++
-		}
-	}
-	var lost []string
-	for key, fate := range expected {
-		p, d := processed[key] > 0, dead[key] > 0
-		if p {
-			t.Processed++
-		}
-		if d {
-			t.DeadLettered++
-		}
-		switch {
-		case !p && !d:
-			lost = append(lost, key)
-		case fate == Process && !p, fate == DeadLetter && p:
-			t.Misrouted = append(t.Misrouted, key)
-		}
-	}
-	t.Lost = len(lost)
-	sort.Strings(lost)
-	sort.Strings(t.Misrouted)
-	if len(lost) > 20 {
-		lost = lost[:20]
-	}
-	t.LostKeys = lost
-	return t
-}
-
-// String writes the figures as key=value pairs.
-func (t Tally) String() string {
-	return fmt.Sprintf("sent=%d processed=%d duplicates=%d lost=%d dead_lettered=%d", t.Sent, t.Processed, t.Duplicates, t.Lost, t.DeadLettered)
 }

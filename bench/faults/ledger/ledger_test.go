@@ -20,8 +20,9 @@ func TestRecordAndRead(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := []ledger.Entry{
-		{Kind: ledger.Processed, Key: "k-1", MessageID: "m-1", ReceiveCount: 1},
+		{Kind: ledger.Processed, Key: "k-1", MessageID: "m-1", ReceiveCount: 1, PID: 42},
 		{Kind: ledger.DeadLettered, Key: "k-2", MessageID: "m-2", ReceiveCount: 3, Note: "reason:\twith a tab\nand a newline"},
+		{Kind: ledger.Killed, PID: 43},
 	}
 	for _, e := range want {
 		if err := w.Record(e); err != nil {
@@ -49,7 +50,7 @@ func TestRecordAndRead(t *testing.T) {
 	if err := w2.Record(third); err == nil {
 		t.Error("a closed writer recorded")
 	}
-	for _, bad := range []ledger.Entry{{Kind: ledger.Sent}, {Kind: ledger.Sent, Key: "a\tb"}, {Kind: ledger.Sent, Key: "k", MessageID: "x\n"}} {
+	for _, bad := range []ledger.Entry{{Kind: ledger.Sent}, {Kind: ledger.Sent, Key: "a\tb"}, {Kind: ledger.Sent, Key: "k", MessageID: "x\n"}, {Kind: ledger.Killed, Key: "k", PID: 1}} {
 		w, _ := ledger.Open(path)
 		if err := w.Record(bad); err == nil {
 			t.Errorf("recorded %+v", bad)
@@ -59,7 +60,7 @@ func TestRecordAndRead(t *testing.T) {
 }
 
 func TestPartialLastLineIsLeftOut(t *testing.T) {
-	got, err := ledger.Parse(strings.NewReader("P\tk-1\tm\t1\t\"\"\nP\tk-2\tm\t1\t\"\""))
+	got, err := ledger.Parse(strings.NewReader("P\tk-1\tm\t1\t7\t\"\"\nP\tk-2\tm\t1\t7\t\"\""))
 	if err != nil || len(got) != 1 || got[0].Key != "k-1" {
 		t.Errorf("got %+v, %v; want the complete line only", got, err)
 	}
@@ -129,26 +130,60 @@ func TestRecordSurvivesKill(t *testing.T) {
 	}
 }
 
+// sent, began, ... build the records of one handling.
+func rec(kind ledger.Kind, key, id string, pid int) ledger.Entry {
+	return ledger.Entry{Kind: kind, Key: key, MessageID: id, PID: pid}
+}
+
 func TestCount(t *testing.T) {
 	expected := map[string]ledger.Fate{
 		"a": ledger.Process, "b": ledger.Process, "c": ledger.Process, "d": ledger.DeadLetter, "e": ledger.DeadLetter, "f": ledger.Process,
+		"g": ledger.Process,
 	}
-	entries := []ledger.Entry{
-		{Kind: ledger.Began, Key: "a"},
-		{Kind: ledger.Processed, Key: "a"},
-		{Kind: ledger.Processed, Key: "a"}, // a duplicate
-		{Kind: ledger.Processed, Key: "b"},
-		{Kind: ledger.DeadLettered, Key: "d"},
-		{Kind: ledger.DeadLettered, Key: "f"}, // should have been processed
-		{Kind: ledger.Processed, Key: "z"},    // sent, but the publisher never knew
-		// c and e are lost
+	var es []ledger.Entry
+	for _, k := range []string{"a", "b", "c", "d", "e", "f", "g"} {
+		es = append(es, rec(ledger.Sent, k, "id-"+k, 0))
 	}
-	got := ledger.Count(expected, entries)
-	want := ledger.Tally{Sent: 6, Processed: 2, Duplicates: 1, Lost: 2, DeadLettered: 2, Misrouted: []string{"f"}, Unconfirmed: 1, LostKeys: []string{"c", "e"}}
+	es = append(es,
+		// a: processed, then processed again by the same live process: a
+		// duplicate of no known cause.
+		rec(ledger.Began, "a", "id-a", 1), rec(ledger.Processed, "a", "id-a", 1),
+		rec(ledger.Began, "a", "id-a", 1), rec(ledger.Processed, "a", "id-a", 1),
+		// b: failed, retried (asked), processed.
+		rec(ledger.Began, "b", "id-b", 1), rec(ledger.Failed, "b", "id-b", 1),
+		rec(ledger.Began, "b", "id-b", 1), rec(ledger.Processed, "b", "id-b", 1),
+		// c: lost, although a copy of it (another id: its send's answer
+		// was lost) was processed.
+		rec(ledger.Began, "c", "id-c2", 1), rec(ledger.Processed, "c", "id-c2", 1),
+		// d: refused by process 2, which was killed before deleting it,
+		// then refused again: two copies in the dead-letter queue.
+		rec(ledger.Began, "d", "id-d", 2), rec(ledger.Refused, "d", "id-d", 2),
+		rec(ledger.DeadLettered, "d", "dlq-1", 0),
+		ledger.Entry{Kind: ledger.Killed, PID: 2},
+		rec(ledger.Began, "d", "id-d", 3), rec(ledger.Refused, "d", "id-d", 3),
+		rec(ledger.DeadLettered, "d", "dlq-2", 0),
+		// e is lost. f: dead-lettered when it should have been processed.
+		rec(ledger.DeadLettered, "f", "dlq-3", 0),
+		// g: handled twice at once by process 3, then again by process 4
+		// after process 3 was killed.
+		rec(ledger.Began, "g", "id-g", 3), rec(ledger.Began, "g", "id-g", 3),
+		rec(ledger.Processed, "g", "id-g", 3), rec(ledger.Processed, "g", "id-g", 3),
+		ledger.Entry{Kind: ledger.Killed, PID: 3},
+		rec(ledger.Began, "g", "id-g", 4), rec(ledger.Processed, "g", "id-g", 4),
+		// z: handled, but its send was never confirmed.
+		rec(ledger.Began, "z", "id-z", 1), rec(ledger.Processed, "z", "id-z", 1),
+	)
+	got := ledger.Count(expected, es)
+	want := ledger.Tally{
+		Sent: 7, Processed: 3, Lost: 2, Handlings: 9, Retries: 1,
+		Duplicates: 4, SameTime: 1, AfterKill: 2, Other: 1, Reprocessed: 1 + 2,
+		DeadLettered: 2, DLQCopies: 3, ExtraDLQCopies: 1, ExtraDLQAfterKill: 1,
+		Copies: 1, Unconfirmed: 1, Misrouted: []string{"f"}, LostKeys: []string{"c", "e"},
+	}
 	if !reflect.DeepEqual(got, want) {
-		t.Errorf("got %+v\nwant %+v", got, want)
+		t.Errorf("got  %#v\nwant %#v", got, want)
 	}
-	if s := got.String(); s != "sent=6 processed=2 duplicates=1 lost=2 dead_lettered=2" {
+	if s := got.String(); s != "sent=7 processed=3 lost=2 duplicates=4 same_time=1 dead_lettered=2 dlq_copies=3" {
 		t.Errorf("String() = %q", s)
 	}
 }
