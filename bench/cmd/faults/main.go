@@ -34,7 +34,7 @@ import (
 func main() {
 	var r runner
 	var pattern string
-	flag.BoolVar(&r.short, "short", false, "small volumes and short windows (about 2 minutes in all); blackhole-moto and chaos left out unless -run names them")
+	flag.BoolVar(&r.short, "short", false, "small volumes and short windows (about 3 minutes in all); blackhole-moto left out unless -run names it")
 	flag.StringVar(&pattern, "run", "", "run only the scenarios whose names match this `regexp`")
 	flag.StringVar(&r.consumerBin, "consumer", "", "faultconsumer `binary` (default: next to this one)")
 	flag.StringVar(&r.moto, "moto", os.Getenv("MEGA_TEST_ENDPOINT"), "moto_server `URL` (default $MEGA_TEST_ENDPOINT)")
