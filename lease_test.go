@@ -58,13 +58,13 @@ func TestHeartbeatKeepsLongHandlersMessagesInvisible(t *testing.T) {
 	g := newGate()
 	c, stop := f.run([]mega.Subscriber{{Event: match.Event{}, Process: g.process}}, mega.WithVisibilityTimeout(8*time.Second))
 	eventually(t, "the handler runs", func() bool { return g.running.Load() == 1 })
-	// The heartbeat beats every 2 s (a quarter of the visibility) and
-	// extends what has less than half of it left: at 6 s (to 14 s), at
-	// 12 s (to 20 s), …
+	// The heartbeat beats every second (an eighth of the visibility) and
+	// extends what has less than half of it left: at 5 s (to 13 s), at
+	// 10 s (to 18 s), …
 	for i := 1; i <= 40; i++ {
 		f.step(time.Second, 2)
-		if i >= 6 && (i-6)%6 == 0 {
-			want := int64((i-6)/6 + 1)
+		if i >= 5 && (i-5)%5 == 0 {
+			want := int64((i-5)/5 + 1)
 			eventually(t, "the visibility is extended", func() bool { return c.Stats().Extended == want })
 		}
 	}
@@ -142,21 +142,21 @@ func TestFailedHeartbeatsAreTriedAgain(t *testing.T) {
 	g := newGate()
 	c, stop := f.runOn(q, []mega.Subscriber{{Event: match.Event{}, Process: g.process}}, mega.WithVisibilityTimeout(8*time.Second))
 	eventually(t, "the handler runs", func() bool { return g.running.Load() == 1 })
-	for range 6 {
+	for range 5 {
 		f.step(time.Second, 2)
 	}
-	eventually(t, "the extension due at 6 s fails", func() bool { return q.changes.Load() == 0 })
+	eventually(t, "the extension due at 5 s fails", func() bool { return q.changes.Load() == 0 })
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	if err := f.clock.BlockUntil(ctx, 3); err != nil { // the heartbeat, the poll and the retry's pause
 		t.Fatal(err)
 	}
-	f.step(time.Second, 2) // 7 s: the retry extends to 15 s
+	f.step(time.Second, 2) // 6 s: the retry extends to 14 s
 	eventually(t, "the failed extension is tried again", func() bool { return c.Stats().Extended == 1 })
-	for i := 8; i <= 30; i++ {
+	for i := 7; i <= 30; i++ {
 		f.step(time.Second, 2)
-		if i >= 12 && (i-12)%6 == 0 {
-			want := int64((i-12)/6 + 2)
+		if i >= 11 && (i-11)%5 == 0 {
+			want := int64((i-11)/5 + 2)
 			eventually(t, "the visibility is extended", func() bool { return c.Stats().Extended == want })
 		}
 	}

@@ -8,15 +8,20 @@ import (
 
 // heartbeat extends, in batches, the visibility of every held message
 // (handled or waiting) once half of it has run out, counted from the
-// receive request's start. A message's deadline moves only once its
-// extension succeeded, so a failed one is tried again at the next beat.
+// receive request's start. It beats every eighth of the visibility, so
+// that an extension leaves while at least three eighths remain: room for
+// a slow round trip, and for a delete sent just before the next beat. A
+// message's deadline moves only once its extension succeeded, so a failed
+// one is tried again at the next beat.
 func (l *Lease) heartbeat() {
 	defer close(l.beatDone)
-	interval := max(l.cfg.Visibility/4, 250*time.Millisecond)
+	interval := max(l.cfg.Visibility/8, 100*time.Millisecond)
 	for sleep(l.clock, interval, l.beatStop) {
-		for _, o := range l.due(l.clock.Now().Add(l.cfg.Visibility / 2)) {
+		now := l.clock.Now()
+		for _, o := range l.due(now.Add(l.cfg.Visibility / 2)) {
 			l.changes.add(o)
 		}
+		l.sweep(now)
 	}
 }
 
@@ -55,8 +60,8 @@ func (l *Lease) extended(o op, deadline time.Time, invalid error) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	m.extending = false
-	if m.handle != o.handle {
-		return
+	if m.handle != o.handle || m.state >= deleting {
+		return // a newer receipt took over, or the message is settled
 	}
 	switch {
 	case invalid != nil:

@@ -109,7 +109,8 @@ type Msg struct {
 	extending bool
 	expired   bool // the queue refused the receipt: the message may be someone else's
 	received  time.Time
-	after     func() // called once a delete is confirmed
+	after     func()    // called once a delete is confirmed
+	tombUntil time.Time // a delete that failed: until then a copy received is deleted, not handled
 }
 
 // New returns a Lease and starts its heartbeat; Close stops it.
@@ -177,9 +178,10 @@ func (l *Lease) Hold(msgs []transport.Message, requested time.Time) []*Msg {
 		}
 		if h, ok := l.held[key]; ok {
 			if h.state == deleting {
-				// Its delete, with a receipt the queue no longer honours,
-				// is under way: delete it with the new one.
+				// It was handled, and its delete is under way or failed:
+				// delete it with the new receipt, do not handle it again.
 				h.handle = m.ReceiptHandle
+				h.tombUntil = time.Time{}
 				redelete = append(redelete, op{handle: h.handle, id: m.ID, deadline: deadline, msg: h, after: h.after})
 				l.Counts.Duplicates.Add(1)
 				continue
@@ -308,6 +310,37 @@ func (m *Msg) DeleteThen(after func()) bool {
 	return ok
 }
 
+// tombstoneFor is how long a message whose delete failed (its receipt
+// expired first, or the queue could not be reached) is remembered: the
+// queue delivers it again, and a copy that reaches this process meanwhile
+// is deleted with its new receipt instead of being handled again.
+func (l *Lease) tombstoneFor() time.Duration { return max(4*l.cfg.Visibility, time.Minute) }
+
+// tombstone remembers a message whose delete made with handle failed,
+// unless a copy received since took over with another receipt.
+func (l *Lease) tombstone(o op) {
+	if o.msg == nil {
+		return
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if m := o.msg; m.handle == o.handle {
+		m.tombUntil = l.clock.Now().Add(l.tombstoneFor())
+	}
+}
+
+// sweep forgets the tombstones that have had their time.
+func (l *Lease) sweep(now time.Time) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	for k, m := range l.held {
+		if m.state == deleting && !m.tombUntil.IsZero() && now.After(m.tombUntil) {
+			m.state = done
+			delete(l.held, k)
+		}
+	}
+}
+
 // deleted forgets a message once the delete made with handle is over,
 // unless a copy received since took over with another receipt.
 func (l *Lease) deleted(o op) {
@@ -364,7 +397,7 @@ func (l *Lease) MaxVisibility(m *Msg) time.Duration {
 }
 
 // Len is the number of messages held, those whose delete is under way
-// included.
+// or failed recently included.
 func (l *Lease) Len() int {
 	l.mu.Lock()
 	defer l.mu.Unlock()

@@ -244,3 +244,73 @@ type outage string
 func (e outage) Error() string { return string(e) }
 
 var errOutage = outage("connection refused")
+
+// A message whose delete the queue refused (its receipt expired first) is
+// remembered: when it comes back to this process it is deleted with its
+// new receipt, not handed out again, until the tombstone's time is over.
+func TestAMessageWhoseDeleteFailedIsDeletedWhenItComesBack(t *testing.T) {
+	q := &refusingDeletes{refuse: map[string]bool{"r1": true}}
+	l, clock := newLease(t, q)
+	m := l.Hold([]transport.Message{msg("a", "r1")}, clock.Now())[0]
+	m.Start()
+	m.Delete()
+	waitFor(t, "the delete is refused", func() bool { return q.refused() == 1 })
+	if again := l.Hold([]transport.Message{msg("a", "r2")}, clock.Now()); len(again) != 0 {
+		t.Fatal("a message handled here came back and was handed out again")
+	}
+	waitFor(t, "the copy is deleted", func() bool { return slices.Contains(q.deletedHandles(), "r2") })
+	waitFor(t, "the lease forgets it", func() bool { return l.Len() == 0 })
+
+	// Past the tombstone's time, a copy is a message like any other.
+	b := l.Hold([]transport.Message{msg("b", "r3")}, clock.Now())[0]
+	b.Start()
+	q.mu.Lock()
+	q.refuse["r3"] = true
+	q.mu.Unlock()
+	b.Delete()
+	waitFor(t, "b's delete is refused", func() bool { return q.refused() == 2 })
+	step(t, clock, 61)
+	waitFor(t, "b's tombstone is swept", func() bool { return l.Len() == 0 })
+	if again := l.Hold([]transport.Message{msg("b", "r4")}, clock.Now()); len(again) != 1 {
+		t.Error("a copy received long after a failed delete was not handed out")
+	}
+}
+
+// refusingDeletes refuses the deletes of some receipts as expired.
+type refusingDeletes struct {
+	mu      sync.Mutex
+	refuse  map[string]bool
+	deleted []string
+	n       int
+}
+
+func (q *refusingDeletes) Delete(_ context.Context, handles []string) ([]error, error) {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	errs := make([]error, len(handles))
+	for i, h := range handles {
+		if q.refuse[h] {
+			errs[i] = transport.ErrReceiptInvalid
+			q.n++
+			continue
+		}
+		q.deleted = append(q.deleted, h)
+	}
+	return errs, nil
+}
+
+func (q *refusingDeletes) ChangeVisibility(_ context.Context, c []transport.VisibilityChange) ([]error, error) {
+	return make([]error, len(c)), nil
+}
+
+func (q *refusingDeletes) refused() int {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	return q.n
+}
+
+func (q *refusingDeletes) deletedHandles() []string {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	return slices.Clone(q.deleted)
+}

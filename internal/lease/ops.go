@@ -92,9 +92,11 @@ func (l *Lease) flushDeletes(items []op) {
 				if items[i].after != nil {
 					items[i].after()
 				}
+				l.deleted(items[i])
 			case errors.Is(e, transport.ErrReceiptInvalid):
-				l.log.Warn("mega: deleting a message failed: its receipt is no longer valid; it may be processed again",
+				l.log.Warn("mega: deleting a message failed: its receipt is no longer valid; should it come back here, it is deleted, not handled again",
 					"message_id", items[i].id, "error", e)
+				l.tombstone(items[i])
 			default:
 				last = e
 				again = append(again, items[i])
@@ -104,10 +106,8 @@ func (l *Lease) flushDeletes(items []op) {
 	})
 	for _, r := range gaveUp {
 		l.Counts.DeleteFailures.Add(1)
-		l.log.Error("mega: deleting a message failed; it will be delivered again", "message_id", r.id, "error", lastErr)
-	}
-	for _, r := range items {
-		l.deleted(r)
+		l.log.Error("mega: deleting a message failed; it will be delivered again (to this process: deleted, not handled again)", "message_id", r.id, "error", lastErr)
+		l.tombstone(r)
 	}
 }
 
