@@ -2,10 +2,9 @@ package mega
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"errors"
 	"fmt"
+	"github.com/sqs-mega/sqs-mega-go/internal/ids"
 	"strings"
 	"sync"
 	"time"
@@ -193,7 +192,7 @@ func (o *offloader) offload(ctx context.Context, p *Publisher, out transport.Out
 		return out, nil, fmt.Errorf("%w: %d message attributes leave no room for %s, which an offloaded body needs", transport.ErrInvalidRequest, len(attrs), offload.SizeAttribute)
 	}
 	attrs[offload.SizeAttribute] = transport.Attribute{DataType: offload.SizeDataType, StringValue: offload.FormatSize(int64(len(out.Body)))}
-	ptr := offload.Pointer{Bucket: o.cfg.Bucket, Key: o.cfg.KeyPrefix + newUUID()}
+	ptr := offload.Pointer{Bucket: o.cfg.Bucket, Key: o.cfg.KeyPrefix + ids.UUID()}
 	sent := out
 	sent.Body, sent.Attributes = ptr.Body(), attrs
 	if sent.Size() > p.maxSize {
@@ -225,24 +224,4 @@ func (o *offloader) discard(ctx context.Context, p *Publisher, failures []EntryF
 				"bucket", ptr.Bucket, "key", ptr.Key, "entry", f.Index, "error", err)
 		}
 	}
-}
-
-// newUUID returns a random (version 4) UUID, the form of the extended
-// clients' object keys.
-func newUUID() string {
-	var b [16]byte
-	_, _ = rand.Read(b[:]) // never fails (crypto/rand)
-	b[6] = b[6]&0x0f | 0x40
-	b[8] = b[8]&0x3f | 0x80
-	var s [36]byte
-	hex.Encode(s[0:8], b[0:4])
-	s[8] = '-'
-	hex.Encode(s[9:13], b[4:6])
-	s[13] = '-'
-	hex.Encode(s[14:18], b[6:8])
-	s[18] = '-'
-	hex.Encode(s[19:23], b[8:10])
-	s[23] = '-'
-	hex.Encode(s[24:], b[10:])
-	return string(s[:])
 }

@@ -2,8 +2,7 @@ package protocol
 
 import (
 	"encoding/base64"
-	"path"
-	"strings"
+	internalarn "github.com/sqs-mega/sqs-mega-go/internal/arn"
 	"sync"
 	"time"
 	"unsafe"
@@ -224,18 +223,4 @@ func (d *Decoder) unwrap(env *SNS, body string) (Message, error) {
 // TopicAllowed reports whether the topic arn is one of allowed, where an
 // allowed entry may use the wildcards * (any run of characters) and ? (one
 // character), as the ArnLike condition of a queue policy does.
-func TopicAllowed(allowed []string, arn string) bool {
-	for _, a := range allowed {
-		if a == arn {
-			return true
-		}
-		// Topic ARNs hold no '/', '[' or '\\', which path.Match treats
-		// specially: an entry or an ARN with one matches only exactly.
-		if strings.ContainsAny(a, "*?") && !strings.ContainsAny(a, "[\\/") && !strings.ContainsAny(arn, "*?[\\/") {
-			if ok, _ := path.Match(a, arn); ok {
-				return true
-			}
-		}
-	}
-	return false
-}
+func TopicAllowed(allowed []string, arn string) bool { return internalarn.Allowed(allowed, arn) }

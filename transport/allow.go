@@ -5,8 +5,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
-	"path"
-	"strings"
+	internalarn "github.com/sqs-mega/sqs-mega-go/internal/arn"
 )
 
 // PolicyAllowingTopic returns an SQS queue access policy that lets the SNS
@@ -93,16 +92,4 @@ func topicStatementID(topicARN string) string {
 // allowed entry may use the wildcards * (any run of characters) and ? (one
 // character), as the ArnLike condition of a queue policy does. It is the
 // rule of protocol.TopicAllowed, for transports.
-func TopicAllowed(allowed []string, arn string) bool {
-	for _, a := range allowed {
-		if a == arn {
-			return true
-		}
-		if strings.ContainsAny(a, "*?") && !strings.ContainsAny(a, "[\\/") && !strings.ContainsAny(arn, "*?[\\/") {
-			if ok, _ := path.Match(a, arn); ok {
-				return true
-			}
-		}
-	}
-	return false
-}
+func TopicAllowed(allowed []string, arn string) bool { return internalarn.Allowed(allowed, arn) }

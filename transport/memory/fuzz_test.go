@@ -2,6 +2,7 @@ package memory
 
 import (
 	"encoding/json"
+	"github.com/sqs-mega/sqs-mega-go/internal/ids"
 	"testing"
 	"time"
 
@@ -23,8 +24,8 @@ func FuzzEnvelope(f *testing.F) {
 		if tp.check(&p) != nil {
 			return
 		}
-		n := &notification{Publication: p, messageID: newUUID(), timestamp: time.Unix(0, 0), signature: signature()}
-		sub := &Subscription{arn: tp.arn + ":" + newUUID(), topic: tp}
+		n := &notification{Publication: p, messageID: ids.UUID(), timestamp: time.Unix(0, 0), signature: signature()}
+		sub := &Subscription{arn: tp.arn + ":" + ids.UUID(), topic: tp}
 		body := appendEnvelope(nil, n, sub)
 		var env struct {
 			Message, Subject  string

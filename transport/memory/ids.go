@@ -3,8 +3,6 @@ package memory
 import (
 	"encoding/base64"
 	"encoding/binary"
-	"encoding/hex"
-	"math/rand/v2"
 )
 
 // Identifiers that make queues and notifications look like AWS's, so
@@ -20,28 +18,6 @@ func queueURL(name string) string {
 }
 func queueARN(name string) string { return "arn:aws:sqs:" + region + ":" + accountID + ":" + name }
 func topicARN(name string) string { return "arn:aws:sns:" + region + ":" + accountID + ":" + name }
-
-// newUUID returns a random version 4 UUID, the form of SQS and SNS
-// message ids. It needs no cryptographic strength: ids only have to be
-// unique.
-func newUUID() string {
-	var b [16]byte
-	binary.BigEndian.PutUint64(b[:8], rand.Uint64())
-	binary.BigEndian.PutUint64(b[8:], rand.Uint64())
-	b[6] = b[6]&0x0f | 0x40
-	b[8] = b[8]&0x3f | 0x80
-	var s [36]byte
-	hex.Encode(s[0:8], b[0:4])
-	s[8] = '-'
-	hex.Encode(s[9:13], b[4:6])
-	s[13] = '-'
-	hex.Encode(s[14:18], b[6:8])
-	s[18] = '-'
-	hex.Encode(s[19:23], b[8:10])
-	s[23] = '-'
-	hex.Encode(s[24:], b[10:])
-	return string(s[:])
-}
 
 // A receipt handle names one receive of one message: the queue
 // incarnation, the message's position in the queue, and how many times

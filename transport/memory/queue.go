@@ -3,6 +3,7 @@ package memory
 import (
 	"context"
 	"fmt"
+	"github.com/sqs-mega/sqs-mega-go/internal/ids"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -294,7 +295,7 @@ func (q *Queue) prepare(c *queueConf, o transport.Outgoing) (*message, error) {
 		return nil, err
 	}
 	m := &message{
-		id:      newUUID(),
+		id:      ids.UUID(),
 		body:    o.Body,
 		attrs:   storeAttributes(o.Attributes),
 		groupID: o.GroupID,

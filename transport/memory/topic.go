@@ -3,6 +3,7 @@ package memory
 import (
 	"context"
 	"fmt"
+	"github.com/sqs-mega/sqs-mega-go/internal/ids"
 	"math/rand/v2"
 	"sync"
 	"time"
@@ -253,7 +254,7 @@ func (b *Broker) Subscribe(t *Topic, q *Queue, cfg SubscriptionConfig) (*Subscri
 	if err := q.allowTopic(t.arn); err != nil {
 		return nil, fmt.Errorf("memory: subscribe %s to %s: %w", q.name, t.name, err)
 	}
-	s := &Subscription{arn: t.arn + ":" + newUUID(), topic: t, queue: q, cfg: cfg, filter: filter}
+	s := &Subscription{arn: t.arn + ":" + ids.UUID(), topic: t, queue: q, cfg: cfg, filter: filter}
 	subs := make([]*Subscription, 0, len(t.subs)+1)
 	t.subs = append(append(subs, t.subs...), s)
 	return s, nil
@@ -361,7 +362,7 @@ func (t *Topic) publish(ctx context.Context, pubs []Publication, errs []error) (
 		if errs[i] != nil {
 			continue
 		}
-		n := notification{Publication: p, messageID: newUUID(), timestamp: now}
+		n := notification{Publication: p, messageID: ids.UUID(), timestamp: now}
 		if t.fifo {
 			n.dedupID = p.DeduplicationID
 			if n.dedupID == "" {
