@@ -156,12 +156,15 @@ func (h *Handler) handleSQS(ctx context.Context, r *events.SQSMessage) bool {
 		return false
 	}
 	tm := FromSQS(*r)
-	return h.settle(ctx, tm, h.router.Route(ctx, tm), isFIFO(r.EventSourceARN))
+	v := h.router.Route(ctx, tm)
+	done, err := h.settle(ctx, tm, v, isFIFO(r.EventSourceARN))
+	h.router.RecordSettle(ctx, v, err) // telemetry: retries, dead letters, unmatched, settle spans
+	return done
 }
 
 // settle carries out a verdict, as far as a Lambda function can, and
 // reports whether the record is done.
-func (h *Handler) settle(ctx context.Context, tm transport.Message, v mega.Verdict, fifo bool) bool {
+func (h *Handler) settle(ctx context.Context, tm transport.Message, v mega.Verdict, fifo bool) (bool, error) {
 	switch v.Action {
 	case mega.ActionDelete:
 		if v.Matched == 0 {
@@ -169,33 +172,37 @@ func (h *Handler) settle(ctx context.Context, tm transport.Message, v mega.Verdi
 		} else {
 			h.stats.processed.Add(1)
 		}
-		return true
+		return true, nil
 	case mega.ActionLeave:
 		h.stats.unmatched.Add(1)
-		return false
+		return false, nil
 	case mega.ActionRetry:
 		h.stats.retried.Add(1)
 		if h.cfg.source != nil && tm.ReceiptHandle != "" && ctx.Err() == nil {
 			h.changeVisibility(ctx, tm, min(v.Delay, transport.MaxVisibilityTimeout))
 		}
-		return false
+		return false, nil
 	case mega.ActionPoison:
 		if h.cfg.dlq == nil {
 			h.cfg.log.Error("megalambda: a message cannot be processed and there is no dead-letter queue: it is reported as a failure, for the queue's redrive policy",
 				"message_id", tm.ID, "receive_count", tm.ReceiveCount, "reason", v.Reason, "body_excerpt", excerpt(tm.Body))
-			return false
+			return false, errNoDeadLetterQueue
 		}
 		if err := h.router.DeadLetter(ctx, h.cfg.dlq, tm, v.Reason, fifo); err != nil {
 			h.cfg.log.Error("megalambda: sending to the dead-letter queue failed; the record is reported as a failure",
 				"message_id", tm.ID, "reason", v.Reason, "error", err)
-			return false
+			return false, err
 		}
 		h.stats.deadLettered.Add(1)
-		return true
+		return true, nil
 	}
 	h.cfg.log.Error("megalambda: unknown verdict; the record is reported as a failure", "message_id", tm.ID, "action", v.Action)
-	return false
+	return false, fmt.Errorf("megalambda: unknown verdict %v", v.Action)
 }
+
+// errNoDeadLetterQueue: a poison record is reported as a failure, for the
+// queue's redrive policy, since there is no dead-letter queue to send it to.
+var errNoDeadLetterQueue = errors.New("megalambda: no dead-letter queue: reported as a failure")
 
 // changeVisibility makes a record to retry visible again after d. A
 // failure is logged: the record then comes back when the queue's

@@ -63,5 +63,7 @@ func (h *Handler) handleSNS(ctx context.Context, r *events.SNSEventRecord) bool 
 				"topic_arn", r.SNS.TopicArn)
 		}
 	}
-	return h.settle(ctx, tm, v, false)
+	done, err := h.settle(ctx, tm, v, false)
+	h.router.RecordSettle(ctx, v, err) // telemetry
+	return done
 }
