@@ -19,6 +19,7 @@ import (
 	mega "github.com/sqs-mega/sqs-mega-go"
 	"github.com/sqs-mega/sqs-mega-go/internal/awstest"
 	"github.com/sqs-mega/sqs-mega-go/internal/s3test"
+	"github.com/sqs-mega/sqs-mega-go/match"
 	"github.com/sqs-mega/sqs-mega-go/offload"
 	"github.com/sqs-mega/sqs-mega-go/protocol"
 	"github.com/sqs-mega/sqs-mega-go/transport"
@@ -230,5 +231,56 @@ func TestS3ForgedPointers(t *testing.T) {
 	}
 	if keys := s3test.Keys(t, w.client, w.bucket); len(keys) != 1 {
 		t.Fatalf("refused pointers touched the objects: %v", keys)
+	}
+}
+
+// TestS3ThroughTheConsumer runs the consumer with a resolver against the
+// test server: a 1.2 MiB event reaches the subscriber through S3 and its
+// object goes once the message is deleted; a pointer into a bucket the
+// consumer does not trust is dead-lettered with the reason and its object
+// kept.
+func TestS3ThroughTheConsumer(t *testing.T) {
+	t.Parallel()
+	w := newS3World(t)
+	q, dlq := w.env.QueueWithDLQ(t, sqs.QueueConfig{}, 5)
+	p := w.publisher(t, q, mega.LargePayloads{})
+	event := bigEvent(1200 << 10)
+	if _, err := p.Publish(context.Background(), mega.Entry{Payload: event}); err != nil {
+		t.Fatal(err)
+	}
+	other := s3test.Bucket(t, w.client)
+	if _, err := w.client.PutObject(context.Background(), &awss3.PutObjectInput{Bucket: aws.String(other), Key: aws.String("k"), Body: strings.NewReader(`{"a":1}`)}); err != nil {
+		t.Fatal(err)
+	}
+	awstest.Send(t, q, transport.Outgoing{
+		Body:       `["software.amazon.payloadoffloading.PayloadS3Pointer",{"s3BucketName":"` + other + `","s3Key":"k"}]`,
+		Attributes: map[string]transport.Attribute{"ExtendedPayloadSize": {DataType: "Number", StringValue: "7"}},
+	})
+	got := make(chan *mega.Message, 1)
+	c, stop := e2eRun(t, q, []mega.Subscriber{{Event: match.Event{}, Data: match.Data{}, Process: func(_ context.Context, m *mega.Message) error {
+		got <- m
+		return nil
+	}}}, mega.WithPayloadResolver(w.resolver))
+	m := e2eNext(t, got)
+	awstest.Eventually(t, e2eWithin, "the event is processed and the pointer dead-lettered", func() bool {
+		s := c.Stats()
+		return s.Processed == 1 && s.DeadLettered == 1 && s.Deleted == 2
+	})
+	stop()
+	if m.Kind != protocol.KindMega || m.Offloaded == nil || m.Mega.Object.Current["text"] != event.Mega.Object.Current["text"] {
+		t.Fatalf("the subscriber saw %s, offloaded %+v", m.Kind, m.Offloaded)
+	}
+	if keys := s3test.Keys(t, w.client, w.bucket); len(keys) != 0 {
+		t.Errorf("objects left after their message was deleted: %v", keys)
+	}
+	if keys := s3test.Keys(t, w.client, other); len(keys) != 1 {
+		t.Errorf("the dead-lettered pointer's object is gone: %v", keys)
+	}
+	dead := awstest.Receive(t, dlq, 1, e2eWithin, transport.ReceiveRequest{})
+	if r := dead[0].Attributes[mega.AttrDeadLetterReason].StringValue; !strings.Contains(r, "not trusted") {
+		t.Errorf("dead-letter reason %q", r)
+	}
+	if _, ok := dead[0].Attributes["ExtendedPayloadSize"]; !ok {
+		t.Error("the dead-letter copy lost its size attribute")
 	}
 }
