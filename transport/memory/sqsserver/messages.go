@@ -2,6 +2,7 @@ package sqsserver
 
 import (
 	"context"
+	"errors"
 	"slices"
 	"strings"
 	"time"
@@ -89,39 +90,29 @@ func (s *Server) sendMessage(ctx context.Context, _ string, body []byte) (any, *
 }
 
 // checkEntries applies the rules SQS has for the entries of a batch as a
-// whole: their number and their ids, which only the wire carries.
+// whole, their number and their ids (which only the wire carries), from
+// the rule book of package transport, answering with SQS's error codes.
 func checkEntries(n int, id func(int) string) *Error {
-	if n == 0 {
-		return errorf("EmptyBatchRequest", "There should be at least one SendMessageBatchRequestEntry in the request.")
+	if err := transport.CheckBatchSize(n); err != nil {
+		return ruleError(err)
 	}
-	if n > transport.MaxBatch {
-		return errorf("TooManyEntriesInBatchRequest", "Maximum number of entries per request are %d. You have sent %d.", transport.MaxBatch, n)
-	}
-	seen := make(map[string]bool, n)
+	ids := make([]string, n)
 	for i := range n {
-		v := id(i)
-		if !validEntryID(v) {
-			return errorf("InvalidBatchEntryId", "A batch entry id can only contain alphanumeric characters, hyphens and underscores. It can be at most 80 letters long.")
-		}
-		if seen[v] {
-			return errorf("BatchEntryIdsNotDistinct", "Id %s repeated.", v)
-		}
-		seen[v] = true
+		ids[i] = id(i)
+	}
+	if err := transport.CheckBatchEntryIDs(ids); err != nil {
+		return ruleError(err)
 	}
 	return nil
 }
 
-func validEntryID(id string) bool {
-	if id == "" || len(id) > 80 {
-		return false
+// ruleError is the SQS error of a broken rule of the rule book.
+func ruleError(err error) *Error {
+	var r *transport.RuleError
+	if errors.As(err, &r) {
+		return errorf(r.Code, "%s", r.Message)
 	}
-	for i := 0; i < len(id); i++ {
-		c := id[i]
-		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-' || c == '_') {
-			return false
-		}
-	}
-	return true
+	return errorf("InvalidParameterValue", "%v", err)
 }
 
 func failure(id string, e *Error) batchError {
