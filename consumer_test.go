@@ -522,16 +522,23 @@ func TestShutdownReleasesUnfinishedMessages(t *testing.T) {
 }
 
 func TestShutdownLetsHandlersFinish(t *testing.T) {
-	f := newFixture(t, "graceful", memory.QueueConfig{})
+	// On the manual clock the grace period never ends by itself: the
+	// handler finishes once shutdown has begun (the consumer says so), and
+	// must not have been cancelled.
+	f := newTimedFixture(t, "graceful", memory.QueueConfig{})
 	f.publish(seedEvent("1"))
-	started := make(chan struct{})
-	c, stop := f.run([]mega.Subscriber{{Event: match.Event{}, Process: func(ctx context.Context, m *mega.Message) error {
-		close(started)
-		time.Sleep(300 * time.Millisecond)
-		return ctx.Err() // nil: not cancelled within the grace period
-	}}})
-	<-started
-	stop()
+	var logs logCapture
+	g := newGate()
+	c, stop := f.run([]mega.Subscriber{{Event: match.Event{}, Process: g.process}}, mega.WithLogger(logs.logger(slog.LevelInfo)))
+	eventually(t, "the handler runs", func() bool { return g.running.Load() == 1 })
+	stopped := make(chan struct{})
+	go func() {
+		stop()
+		close(stopped)
+	}()
+	eventually(t, "shutdown begins", func() bool { return strings.Contains(logs.String(), "consumer stopping") })
+	close(g.open)
+	<-stopped
 	if s := c.Stats(); s.Processed != 1 || s.Deleted != 1 {
 		t.Errorf("stats %+v; the handler under way should have finished and its message been deleted", s)
 	}
@@ -546,6 +553,7 @@ func TestBackPressure(t *testing.T) {
 		f.publish(seedEvent(fmt.Sprint(i)))
 	}
 	var running, peak atomic.Int32
+	open := make(chan struct{})
 	c, stop := f.run([]mega.Subscriber{{Event: match.Event{}, Process: func(ctx context.Context, m *mega.Message) error {
 		n := running.Add(1)
 		for {
@@ -554,14 +562,16 @@ func TestBackPressure(t *testing.T) {
 				break
 			}
 		}
-		time.Sleep(5 * time.Millisecond)
+		<-open // the first handlers wait until three run at once
 		running.Add(-1)
 		return nil
 	}}}, mega.WithConcurrency(3), mega.WithPollers(2))
+	eventually(t, "three handlers run", func() bool { return running.Load() == 3 })
+	close(open)
 	eventually(t, "all are processed", func() bool { return c.Stats().Processed == 30 && f.empty() })
 	stop()
-	if p := peak.Load(); p > 3 || p < 2 {
-		t.Errorf("peak concurrency %d, want 2..3", p)
+	if p := peak.Load(); p != 3 {
+		t.Errorf("peak concurrency %d, want 3", p)
 	}
 }
 
@@ -839,7 +849,6 @@ func TestPollersGrowWithTheBacklogAndShrinkWhenIdle(t *testing.T) {
 		t.Fatal(err)
 	}
 	if err := c.Subscribe(mega.Subscriber{Event: match.Event{}, Process: func(context.Context, *mega.Message) error {
-		time.Sleep(time.Millisecond)
 		return nil
 	}}); err != nil {
 		t.Fatal(err)
