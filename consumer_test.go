@@ -38,9 +38,14 @@ func newFixture(t *testing.T, name string, cfg memory.QueueConfig) *fixture {
 	return newFixtureOn(t, name, cfg, nil)
 }
 
-// newTimedFixture is a fixture on a manual clock.
+// newTimedFixture is a fixture on a manual clock. Its queue's visibility
+// timeout is an hour unless cfg sets one: advancing the clock over a
+// backoff then never outruns a consumer slowed down by a busy machine.
 func newTimedFixture(t *testing.T, name string, cfg memory.QueueConfig) *fixture {
 	t.Helper()
+	if cfg.VisibilityTimeout == 0 {
+		cfg.VisibilityTimeout = time.Hour
+	}
 	return newFixtureOn(t, name, cfg, memory.NewManualClock(time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)))
 }
 
