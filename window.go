@@ -37,7 +37,7 @@ const (
 	// consumer may use is about this many messages.
 	maxWindow = 1000
 	// windowSample is how often the adaptive bound is recomputed.
-	windowSample = 250 * time.Millisecond
+	windowSample = 100 * time.Millisecond
 )
 
 func newWindow(cfg *config, now time.Time) *window {
@@ -127,9 +127,10 @@ func (w *window) observe(rtt time.Duration, now time.Time) {
 	rate := float64(w.settled) / elapsed.Seconds()
 	w.settled, w.sampledAt = 0, now
 	want := int(math.Ceil(2*rate*w.rtt.Seconds())) + w.floor
-	// Grow at most by half at a time, shrink at most by a quarter: one
-	// odd sample does not swing it.
-	want = min(want, w.limit+w.limit/2)
+	// Grow at most twofold at a time, shrink at most by a quarter: the
+	// pipe fills within a few round trips, and one odd sample does not
+	// empty it.
+	want = min(want, 2*w.limit)
 	want = max(want, w.limit-w.limit/4)
 	w.limit = min(max(want, w.floor), w.ceiling)
 	w.cond.Broadcast()

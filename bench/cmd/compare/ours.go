@@ -150,19 +150,19 @@ func (oursClient) available() error { return nil }
 
 // The consumer runs with its defaults but for the budget: WithConcurrency
 // is the number of handlers running at once, as the budget is for
-// gocloud; up to max(100, budget+10) messages are held (received and not
-// settled, waiting handlers included), as gocloud holds messages ahead of
-// its handlers; and up to 10 pollers, added while receives come back full
-// and retired when one comes back empty.
+// gocloud; what it holds (received and not settled, waiting handlers
+// included) adapts from 100 up to 1,000 messages, as gocloud holds
+// messages ahead of its handlers; and up to 32 pollers, added while
+// receives come back full and retired when one comes back empty.
 const (
-	oursMaxPollers  = 10  // the default of WithPollers
-	oursMinInFlight = 100 // the default of WithMaxInFlight, for small budgets
+	oursMaxPollers  = 32   // the default of WithPollers
+	oursMaxInFlight = 1000 // the ceiling of the adaptive window
 )
 
-// shape: as many pollers as the messages held allow full batches for, at
-// most the default 10, each asking for 10 messages.
+// shape: as many pollers as the most messages held allow full batches
+// for, at most the default 32, each asking for 10 messages.
 func (oursClient) shape(concurrency int) clientShape {
-	inFlight := max(oursMinInFlight, concurrency+transport.MaxBatch)
+	inFlight := max(oursMaxInFlight, concurrency+transport.MaxBatch)
 	per := min(transport.MaxBatch, inFlight)
 	return clientShape{Pollers: min(oursMaxPollers, inFlight/per), PerReceive: per}
 }
