@@ -185,8 +185,14 @@ func (o *offloader) offload(ctx context.Context, p *Publisher, out transport.Out
 	for k, v := range out.Attributes {
 		attrs[k] = v
 	}
-	if len(attrs) >= transport.MaxAttributes {
-		delete(attrs, AttrEncoding) // the publisher's own, and optional
+	// The size attribute is the publisher's too, and a publisher spends at
+	// most 2 of a message's 10 attributes (SPEC §2): the optional ones give
+	// way, the encoding first, then baggage and tracestate.
+	for _, k := range [...]string{AttrEncoding, baggageKey, AttrTraceState} {
+		if len(attrs) < transport.MaxAttributes && ownAttributes(attrs)+1 <= maxOwnAttributes {
+			break
+		}
+		delete(attrs, k)
 	}
 	if len(attrs) >= transport.MaxAttributes {
 		return out, nil, fmt.Errorf("%w: %d message attributes leave no room for %s, which an offloaded body needs", transport.ErrInvalidRequest, len(attrs), offload.SizeAttribute)
@@ -202,6 +208,15 @@ func (o *offloader) offload(ctx context.Context, p *Publisher, out transport.Out
 		return out, nil, fmt.Errorf("%w: s3://%s/%s: %w", ErrOffload, ptr.Bucket, ptr.Key, err)
 	}
 	return sent, &ptr, nil
+}
+
+// ownAttributes counts the attributes the publisher may have added.
+func ownAttributes(attrs map[string]transport.Attribute) int {
+	n := traceAttributes(attrs)
+	if _, ok := attrs[AttrEncoding]; ok {
+		n++
+	}
+	return n
 }
 
 // discard deletes the objects of the entries that were offloaded and then
