@@ -149,9 +149,6 @@ func New(cfg Config) *Lease {
 	return l
 }
 
-// Visibility is the visibility timeout the lease works with.
-func (l *Lease) Visibility() time.Duration { return l.cfg.Visibility }
-
 // Now reads the lease's clock.
 func (l *Lease) Now() time.Time { return l.clock.Now() }
 
@@ -227,9 +224,6 @@ func (m *Msg) Start() bool {
 	m.state = running
 	return true
 }
-
-// Received is when the receive that first brought the message was sent.
-func (m *Msg) Received() time.Time { return m.received }
 
 // Deadline is when the message becomes visible again unless extended.
 func (m *Msg) Deadline() time.Time {
