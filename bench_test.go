@@ -127,7 +127,7 @@ func (s *slowQueue) ChangeVisibility(ctx context.Context, v []transport.Visibili
 func (s *slowQueue) CancelSafe() bool { return true }
 
 // BenchmarkConsumeAtLatency consumes a backlog over a 15 ms round trip with
-// an instant handler: the default (adaptive window, up to 32 pollers)
+// an instant handler: the default (adaptive window, up to 64 pollers)
 // against the fixed sizing of earlier versions (100 held, 10 pollers),
 // measured in the same run. CPU time per message is reported beside
 // messages per second.

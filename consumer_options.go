@@ -50,7 +50,7 @@ type Clock interface {
 
 func defaults() config {
 	return config{
-		pollers:       32,
+		pollers:       64,
 		concurrency:   10,
 		waitTime:      transport.MaxWaitTime,
 		backoffBase:   time.Second,
@@ -67,7 +67,7 @@ func invalid(format string, args ...any) error {
 }
 
 // WithPollers sets how many goroutines may receive from the queue at once
-// (default 32). Each asks for up to 10 messages per long poll. A consumer
+// (default 64). Each asks for up to 10 messages per long poll. A consumer
 // starts with one; it adds one while receives come back full and there is
 // room in flight, and retires one when a receive comes back empty, so an
 // idle queue costs a single long poll at a time and a busy one is not held

@@ -104,8 +104,15 @@ func (e *engine) poll() {
 			continue
 		}
 		if len(msgs) == got {
-			e.window.observe(e.clock.Now().Sub(sent), e.clock.Now())
-			e.addPoller(false) // a full batch: there may be more where it came from
+			// A full batch: there may be more where it came from.
+			now := e.clock.Now()
+			e.window.observe(now.Sub(sent), now)
+			if len(e.work) == 0 {
+				// No message waits for a handler: the window, not the
+				// handlers, holds the consumer back.
+				e.window.grow(e.batch())
+			}
+			e.addPoller(false)
 		}
 		e.dispatch(fresh)
 	}

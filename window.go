@@ -14,6 +14,13 @@ import (
 // plus room for the handlers and a batch, within [floor, ceiling].
 // Slow handlers thus make it small (what waits stays little, and the
 // heartbeat keeps it invisible), a slow network large.
+//
+// Sampling alone would take several samples to open a window that starts
+// small, so the window also grows as TCP's slow start does: a receive
+// that comes back full while the window has no room for another batch and
+// no message waits for a handler adds a batch to it (the pipe, not the
+// handlers, holds the consumer back), which about doubles it every round
+// trip. A sample in which that happened never shrinks it.
 type window struct {
 	mu      sync.Mutex
 	cond    sync.Cond
@@ -28,6 +35,7 @@ type window struct {
 	settled   int64 // messages given back since the last sample
 	sampledAt time.Time
 	rtt       time.Duration // moving average of the receives that came back full
+	starved   bool          // the window grew since the last sample
 }
 
 const (
@@ -107,6 +115,19 @@ func (w *window) size() int {
 	return w.limit
 }
 
+// grow adds n to an adaptive bound, up to the ceiling, when there is no
+// room for n more: the handlers wait for messages the window holds back.
+func (w *window) grow(n int) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.fixed || w.used+n <= w.limit || w.limit >= w.ceiling {
+		return
+	}
+	w.limit = min(w.limit+n, w.ceiling)
+	w.starved = true
+	w.cond.Broadcast()
+}
+
 // observe records a receive that came back full after rtt, and now and
 // then recomputes the bound.
 func (w *window) observe(rtt time.Duration, now time.Time) {
@@ -132,6 +153,10 @@ func (w *window) observe(rtt time.Duration, now time.Time) {
 	// empty it.
 	want = min(want, 2*w.limit)
 	want = max(want, w.limit-w.limit/4)
+	if w.starved {
+		want = max(want, w.limit)
+		w.starved = false
+	}
 	w.limit = min(max(want, w.floor), w.ceiling)
 	w.cond.Broadcast()
 }

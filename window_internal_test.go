@@ -1,0 +1,84 @@
+package mega
+
+import (
+	"testing"
+	"time"
+)
+
+func adaptiveWindow(t *testing.T, now time.Time) *window {
+	t.Helper()
+	cfg := defaults()
+	cfg.concurrency = 10
+	return newWindow(&cfg, now)
+}
+
+// A window that starts small opens within a few round trips while the
+// handlers wait for messages: each full receive with no room for another
+// batch adds a batch, so the bound about doubles every round trip.
+func TestWindowSlowStart(t *testing.T) {
+	t0 := time.Unix(0, 0)
+	w := adaptiveWindow(t, t0)
+	if got := w.size(); got != defaultWindow {
+		t.Fatalf("starts at %d, want %d", got, defaultWindow)
+	}
+	// Room for a batch: the window is not what holds the consumer back.
+	w.grow(batchSize)
+	if got := w.size(); got != defaultWindow {
+		t.Fatalf("grew to %d with room to spare", got)
+	}
+	rounds := 0
+	for w.size() < maxWindow {
+		rounds++
+		if rounds > 10 {
+			t.Fatalf("still %d after %d round trips", w.size(), rounds)
+		}
+		// Every batch's worth of the window is a receive under way that
+		// comes back full with the window full.
+		for range w.size() / batchSize {
+			for w.room(batchSize) {
+				w.acquire(batchSize)
+			}
+			w.grow(batchSize)
+		}
+	}
+	if rounds > 4 {
+		t.Errorf("took %d round trips from %d to %d, want at most 4", rounds, defaultWindow, maxWindow)
+	}
+	w.grow(batchSize)
+	if got := w.size(); got != maxWindow {
+		t.Errorf("grew past the ceiling to %d", got)
+	}
+}
+
+// A sample in which the window grew does not shrink it, however low the
+// rate it saw; a later sample without growth does, by at most a quarter.
+func TestWindowSampleAfterGrowth(t *testing.T) {
+	t0 := time.Unix(0, 0)
+	w := adaptiveWindow(t, t0)
+	w.acquire(defaultWindow)
+	w.grow(batchSize)
+	grown := w.size()
+	if grown != defaultWindow+batchSize {
+		t.Fatalf("grew to %d, want %d", grown, defaultWindow+batchSize)
+	}
+	w.observe(15*time.Millisecond, t0.Add(windowSample))
+	if got := w.size(); got != grown {
+		t.Fatalf("the sample after growth moved the bound from %d to %d", grown, got)
+	}
+	w.observe(15*time.Millisecond, t0.Add(2*windowSample))
+	if got, want := w.size(), grown-grown/4; got != want {
+		t.Errorf("a quiet sample left %d, want %d (a quarter less)", got, want)
+	}
+}
+
+// A fixed window never grows.
+func TestWindowFixedDoesNotGrow(t *testing.T) {
+	cfg := defaults()
+	cfg.maxInFlight = 20
+	w := newWindow(&cfg, time.Unix(0, 0))
+	w.acquire(20)
+	w.grow(batchSize)
+	if got := w.size(); got != 20 {
+		t.Errorf("a fixed window of 20 grew to %d", got)
+	}
+}
