@@ -164,6 +164,9 @@ func newClient(ctx context.Context, o options, queueURL string) (*awssqs.Client,
 	if err != nil {
 		return nil, err
 	}
+	if o.client.HTTP == nil {
+		cfg.HTTPClient = poolConnections(cfg.HTTPClient)
+	}
 	return awssqs.NewFromConfig(cfg, func(co *awssqs.Options) {
 		co.BaseEndpoint = o.client.BaseEndpoint(co.BaseEndpoint, urlEndpoint)
 	}), nil
