@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	"gocloud.dev/pubsub"
 	"gocloud.dev/pubsub/awssnssqs"
@@ -15,19 +16,33 @@ import (
 // at once, acks batched into DeleteMessageBatch. Raw is set, as the
 // package documents for messages sent straight to SQS; the concurrency
 // budget is the number of handler goroutines, following the semaphore
-// loop of the pubsub package example.
-type gocloudClient struct{}
+// loop of the pubsub package example. gocloud-pool is the same with the
+// HTTP client ours gets (awsConfigPooled), which the SDK's default client
+// is not: it shows what the pool alone is worth.
+type gocloudClient struct{ pooled bool }
 
 func (gocloudClient) available() error { return nil }
 
-func (gocloudClient) name() string { return "gocloud" }
+func (g gocloudClient) name() string {
+	if g.pooled {
+		return "gocloud-pool"
+	}
+	return "gocloud"
+}
+
+func (g gocloudClient) config(ctx context.Context, ep endpoint) (aws.Config, error) {
+	if g.pooled {
+		return awsConfigPooled(ctx, ep)
+	}
+	return awsConfig(ctx, ep)
+}
 
 // The receive batcher of awssnssqs runs up to 100 ReceiveMessage calls of
 // 10 messages each.
 func (gocloudClient) shape(int) clientShape { return clientShape{Pollers: 100, PerReceive: 10} }
 
-func (gocloudClient) publish(ctx context.Context, ep endpoint, bodies [][]byte, concurrency int) error {
-	cfg, err := awsConfig(ctx, ep)
+func (g gocloudClient) publish(ctx context.Context, ep endpoint, bodies [][]byte, concurrency int) error {
+	cfg, err := g.config(ctx, ep)
 	if err != nil {
 		return err
 	}
@@ -38,8 +53,8 @@ func (gocloudClient) publish(ctx context.Context, ep endpoint, bodies [][]byte, 
 	return errors.Join(err, topic.Shutdown(context.WithoutCancel(ctx)))
 }
 
-func (gocloudClient) consume(ctx context.Context, ep endpoint, concurrency int, handle func([]byte)) error {
-	cfg, err := awsConfig(ctx, ep)
+func (g gocloudClient) consume(ctx context.Context, ep endpoint, concurrency int, handle func([]byte)) error {
+	cfg, err := g.config(ctx, ep)
 	if err != nil {
 		return err
 	}

@@ -6,6 +6,8 @@ import (
 	"sync"
 	"sync/atomic"
 
+	oursqs "github.com/sqs-mega/sqs-mega-go/transport/sqs"
+
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/credentials"
@@ -62,6 +64,7 @@ var clients = map[string]client{
 	"watermill":     watermillClient{perReceive: 1},
 	"watermill-b10": watermillClient{perReceive: 10},
 	"gocloud":       gocloudClient{},
+	"gocloud-pool":  gocloudClient{pooled: true},
 }
 
 // awsConfig is the SDK configuration every client gets: the recommended
@@ -80,6 +83,22 @@ func awsConfig(ctx context.Context, ep endpoint) (aws.Config, error) {
 	cfg, err := config.LoadDefaultConfig(ctx, opts...)
 	if err == nil && !ep.SDKDefaultHTTP {
 		cfg.HTTPClient = sqsfake.NewHTTPClient(nil)
+	}
+	return cfg, err
+}
+
+// awsConfigPooled is awsConfig with the HTTP client that our
+// transport/sqs builds (sqs.NewHTTPClient: the SDK's default client
+// keeping 128 idle connections per host instead of 10), for ours and for
+// gocloud-pool.
+func awsConfigPooled(ctx context.Context, ep endpoint) (aws.Config, error) {
+	cfg, err := awsConfig(ctx, ep)
+	switch {
+	case err != nil:
+	case ep.SDKDefaultHTTP:
+		cfg.HTTPClient = oursqs.NewHTTPClient()
+	default:
+		cfg.HTTPClient = sqsfake.NewHTTPClient(oursqs.NewHTTPClient())
 	}
 	return cfg, err
 }

@@ -65,7 +65,7 @@ func run(args []string) int {
 		svgFile   = fs.String("svg", "", "write a bar chart of end-to-end msgs/s to this `file`")
 		n         = fs.Int("n", 10000, "messages per end-to-end scenario (-quick: 1000)")
 		conc      = fs.Int("concurrency", 10, "concurrency budget of each client (handlers / subscriptions)")
-		clientsF  = fs.String("clients", "ours,watermill,watermill-b10,gocloud", "end-to-end `clients` (-quick: ours,watermill,gocloud)")
+		clientsF  = fs.String("clients", "ours,watermill,watermill-b10,gocloud,gocloud-pool", "end-to-end `clients` (-quick: ours,watermill,gocloud)")
 		latencies = fs.String("latencies", "0,15ms", "injected latencies per request")
 		handlers  = fs.String("handlers", "0,5ms", "handler durations")
 		patterns  = fs.String("patterns", "1,100,1000,10000", "pattern counts of the matching workload")

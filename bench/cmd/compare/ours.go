@@ -152,15 +152,15 @@ func (oursClient) available() error { return nil }
 // is the number of handlers running at once, as the budget is for
 // gocloud; what it holds (received and not settled, waiting handlers
 // included) adapts from 100 up to 1,000 messages, as gocloud holds
-// messages ahead of its handlers; and up to 32 pollers, added while
+// messages ahead of its handlers; and up to 64 pollers, added while
 // receives come back full and retired when one comes back empty.
 const (
-	oursMaxPollers  = 32   // the default of WithPollers
+	oursMaxPollers  = 64   // the default of WithPollers
 	oursMaxInFlight = 1000 // the ceiling of the adaptive window
 )
 
 // shape: as many pollers as the most messages held allow full batches
-// for, at most the default 32, each asking for 10 messages.
+// for, at most the default 64, each asking for 10 messages.
 func (oursClient) shape(concurrency int) clientShape {
 	inFlight := max(oursMaxInFlight, concurrency+transport.MaxBatch)
 	per := min(transport.MaxBatch, inFlight)
@@ -193,13 +193,15 @@ var quiet = slog.New(slog.DiscardHandler)
 
 // oursQueue is the queue on an SQS client made from the configuration
 // every client gets (awsConfig: static credentials, no shared files, the
-// endpoint, and sqsfake.HTTPClient unless the run asks for the SDK's own).
+// endpoint), with the HTTP client sqs.Dial builds for a consumer
+// (sqs.NewHTTPClient, behind sqsfake.HTTPClient unless the run asks for
+// the SDK's own): awsConfigPooled.
 // The HTTP client is set on the loaded configuration, as for the peers:
 // passing it to config.LoadDefaultConfig (sqs.WithConfigOptions) fails
 // when AWS_CA_BUNDLE is set, since the SDK cannot add the bundle to an
 // HTTP client it does not know.
 func oursQueue(ctx context.Context, ep endpoint) (*sqs.Queue, error) {
-	cfg, err := awsConfig(ctx, ep)
+	cfg, err := awsConfigPooled(ctx, ep)
 	if err != nil {
 		return nil, err
 	}
