@@ -373,7 +373,9 @@ func (b *Body) SNS() *SNS {
 
 // Message returns the decoded message, as [Decoder.Decode] returns it.
 // The body is decoded on the first call, in one pass over the scan: maps
-// and slices are sized from it and strings share the body's memory.
+// and slices are sized from it and strings share the body's memory. A
+// MEGA event's fields are read from the scan; only the documents its
+// model holds as maps (attributes, object states, extra) are decoded.
 func (b *Body) Message() (Message, error) {
 	b.message()
 	return b.msg, b.err
