@@ -9,11 +9,12 @@ import (
 	"github.com/sqs-mega/sqs-mega-go/protocol"
 )
 
-// decision is everything the verdict on a message depends on: what its
-// body decoded to and what each matching subscriber returned.
+// decision is everything the verdict on a message depends on, beside the
+// error of an invalid MEGA body: what its body decoded to and what each
+// matching subscriber returned. It holds no pointer but results, so that
+// results may live on the router's stack.
 type decision struct {
 	kind         protocol.Kind
-	decodeErr    error // for KindInvalid
 	receiveCount int
 	matched      int         // subscribers that matched
 	results      []subResult // of those that ran, in order
@@ -41,17 +42,18 @@ func (c *config) decideRules() rules {
 	}
 }
 
-// decide turns a decision into a verdict (SPEC §4). It is a pure function
-// of its arguments (and of the backoff function's jitter): the message is
+// decide turns a decision into a verdict (SPEC §4); decodeErr says what is
+// wrong with a KindInvalid body. It is a pure function of its arguments
+// (and of the backoff function's jitter): the message is
 // deleted only when every matching subscriber finished with success or a
 // permanent error; a retry asked for, an error or a panic leaves it for a
 // later delivery; permanent failures and bodies that cannot be processed
 // are poison, to be dead-lettered with the reason.
-func decide(d decision, r rules) Verdict {
+func decide(d decision, decodeErr error, r rules) Verdict {
 	v := Verdict{Matched: d.matched}
 	switch d.kind {
 	case protocol.KindInvalid:
-		v.Action, v.Reason = ActionPoison, fmt.Sprint(d.decodeErr)
+		v.Action, v.Reason = ActionPoison, fmt.Sprint(decodeErr)
 		return v
 	case protocol.KindNone:
 		// An SNS subscription (un)confirmation from a trusted topic:

@@ -175,13 +175,19 @@ func (r *Router) Route(ctx context.Context, tm transport.Message) Verdict {
 		b.Reset()
 		bodies.Put(b)
 	}()
-	subs, kind := r.dispatch(body, b)
+	// The matched subscribers and their results, for the usual few,
+	// stay on the stack.
 	var (
-		dm  protocol.Message
-		err error
+		subBuf [8]*compiled
+		resBuf [8]subResult
+	)
+	subs, kind := r.dispatch(body, b, subBuf[:0])
+	var (
+		dm        protocol.Message
+		decodeErr error
 	)
 	if len(subs) > 0 || kind == protocol.KindInvalid || kind == protocol.KindNone {
-		dm, err = b.Message()
+		dm, decodeErr = b.Message()
 	} else {
 		dm = protocol.Message{Payload: protocol.Payload{Kind: kind}, SNS: b.SNS()}
 	}
@@ -200,7 +206,7 @@ func (r *Router) Route(ctx context.Context, tm transport.Message) Verdict {
 		r.log.Debug("mega: message received", "message_id", tm.ID, "kind", kind.String(), "body", tm.Body)
 	}
 	rt := r.tel.startRoute(ctx, tm, &dm) // telemetry: the producer's trace context
-	in := decision{kind: kind, decodeErr: err, receiveCount: tm.ReceiveCount, matched: len(subs)}
+	in := decision{kind: kind, receiveCount: tm.ReceiveCount, matched: len(subs), results: resBuf[:0]}
 	for _, s := range subs {
 		if ctx.Err() != nil {
 			in.cancelled = true
@@ -216,7 +222,7 @@ func (r *Router) Route(ctx context.Context, tm transport.Message) Verdict {
 				"receive_count", tm.ReceiveCount, "subscriber", s.Name, "error", err)
 		}
 	}
-	v := decide(in, r.cfg.decideRules())
+	v := decide(in, decodeErr, r.cfg.decideRules())
 	v.Message = m
 	rt.end(&v, in) // telemetry: the verdict on the process spans
 	if v.Action == ActionDelete && v.Matched == 0 || v.Action == ActionLeave {
@@ -240,11 +246,11 @@ func (r *Router) unresolved(tm transport.Message, err error) Verdict {
 // bodies are the scan buffers of the messages being routed.
 var bodies = sync.Pool{New: func() any { return new(protocol.Body) }}
 
-// dispatch scans a body and returns the subscribers it goes to, in the
-// order they were added, and its kind: those whose pattern matches its
-// document, decided on the body itself, or for plain text and binary
-// bodies the Raw subscribers.
-func (r *Router) dispatch(body string, b *protocol.Body) ([]*compiled, protocol.Kind) {
+// dispatch scans a body and appends to out the subscribers it goes to, in
+// the order they were added, and returns them with its kind: those whose
+// pattern matches its document, decided on the body itself, or for plain
+// text and binary bodies the Raw subscribers.
+func (r *Router) dispatch(body string, b *protocol.Body, out []*compiled) ([]*compiled, protocol.Kind) {
 	subs := *r.subs.Load()
 	d := match.Dispatcher{Decoder: r.dec.Load(), Events: &r.events, Data: &r.data}
 	var buf [8]int
@@ -254,7 +260,6 @@ func (r *Router) dispatch(body string, b *protocol.Body) ([]*compiled, protocol.
 		if r.raw.Load() == 0 {
 			return nil, kind
 		}
-		var out []*compiled
 		for _, s := range subs {
 			if s.Raw {
 				out = append(out, s)
@@ -262,10 +267,6 @@ func (r *Router) dispatch(body string, b *protocol.Body) ([]*compiled, protocol.
 		}
 		return out, kind
 	}
-	if len(ids) == 0 {
-		return nil, kind
-	}
-	out := make([]*compiled, 0, len(ids))
 	for _, id := range ids {
 		if id < len(subs) { // a subscriber added since subs was read waits for the next message
 			out = append(out, subs[id])

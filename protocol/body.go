@@ -5,6 +5,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 	"unsafe"
 )
 
@@ -41,6 +42,7 @@ type Body struct {
 	done bool // msg and err hold the decoded message
 	msg  Message
 	err  error
+	doc  map[string]any // msg's normalized MEGA document, once built
 
 	sbuf []byte // LookupString's escaped strings
 	raw  []byte // a BSON body, decoded from base64
@@ -371,7 +373,9 @@ func (b *Body) SNS() *SNS {
 
 // Message returns the decoded message, as [Decoder.Decode] returns it.
 // The body is decoded on the first call, in one pass over the scan: maps
-// and slices are sized from it and strings share the body's memory.
+// and slices are sized from it and strings share the body's memory. A
+// MEGA event's fields are read from the scan; only the documents its
+// model holds as maps (attributes, object states, extra) are decoded.
 func (b *Body) Message() (Message, error) {
 	b.message()
 	return b.msg, b.err
@@ -389,6 +393,10 @@ func (b *Body) message() {
 			// once, and let the decoded strings share the copy.
 			b.t.src, b.t.shared = strings.Clone(b.t.src), true
 		}
+		if b.mega {
+			b.msg = Message{Payload: Payload{Kind: KindMega, Mega: b.megaEvent()}}
+			break
+		}
 		doc := b.t.decode(b.root, true).(map[string]any)
 		b.msg, b.err = document(doc)
 	case b.kind == KindText:
@@ -397,6 +405,107 @@ func (b *Body) message() {
 	if b.sns {
 		b.msg.SNS = b.snsEnvelope()
 	}
+}
+
+// megaEvent builds the event of a document validMega accepted straight
+// from the tape, as parseMega builds it from the decoded document: only
+// the documents the model holds as maps (attributes, object states,
+// extra) are decoded, and the normalized document is built when asked for.
+func (b *Body) megaEvent() *Mega {
+	t := b.t
+	// The object, when there is one, comes in the same allocation.
+	mo := new(struct {
+		m Mega
+		o Object
+	})
+	m := &mo.m
+	ev := &m.Event
+	ev.Name = t.str(b.ek[eName])
+	if ts := b.ek[eTimestamp]; t.toks[ts].kind == tTime {
+		ev.Timestamp = time.UnixMilli(int64(t.bits64(ts))).UTC()
+	} else {
+		ev.Timestamp, _ = parseTimestamp(t.str(ts))
+	}
+	ev.Version, _ = tapeVersion(t, b.ek[eVersion])
+	for _, f := range [...]struct {
+		i   int32
+		dst *string
+		bit fieldSet
+	}{
+		{b.ek[eDomain], &ev.Domain, hasDomain},
+		{b.ek[eSubject], &ev.Subject, hasSubject},
+		{b.ek[ePublisher], &ev.Publisher, hasPublisher},
+	} {
+		if !absent(t, f.i) {
+			*f.dst = t.str(f.i)
+			ev.present |= f.bit
+		}
+	}
+	ev.Attributes = b.attributes()
+	if o := b.rk[rObject]; !absent(t, o) {
+		obj := &mo.o
+		obj.Current = t.decode(b.ok[oCurrent], true).(map[string]any)
+		if p := b.ok[oPrevious]; !absent(t, p) {
+			obj.Previous = t.decode(p, true).(map[string]any)
+		}
+		if i := b.ok[oType]; !absent(t, i) {
+			obj.Type = t.str(i)
+			obj.present |= hasType
+		}
+		if i := b.ok[oID]; !absent(t, i) {
+			obj.ID = t.str(i)
+			obj.present |= hasID
+		}
+		obj.Version, _ = tapeVersion(t, b.ok[oVersion])
+		m.Object = obj
+	}
+	if x := b.rk[rExtra]; !absent(t, x) {
+		m.Extra = t.decode(x, true).(map[string]any)
+	}
+	return m
+}
+
+// attributes returns a valid MEGA event's attributes: event.attributes
+// with the keys under event that the protocol does not define folded in,
+// explicit attributes winning on a clash, as the validator folds them.
+func (b *Body) attributes() map[string]any {
+	t := b.t
+	ev, at := b.rk[rEvent], b.ek[eAttributes]
+	if absent(t, at) {
+		at = -1
+	}
+	var extra int32
+	j := ev + 1
+	for range t.toks[ev].n {
+		if !eventKeys[t.str(j)] {
+			extra++
+		}
+		j = t.toks[j+1].next
+	}
+	if extra == 0 {
+		if at < 0 {
+			return map[string]any{}
+		}
+		return t.decode(at, true).(map[string]any)
+	}
+	var n int32
+	if at >= 0 {
+		n = t.toks[at].n
+	}
+	attrs := make(map[string]any, extra+n)
+	j = ev + 1
+	for range t.toks[ev].n {
+		if k := t.str(j); !eventKeys[k] {
+			attrs[k] = t.decode(j+1, true)
+		}
+		j = t.toks[j+1].next
+	}
+	j = at + 1
+	for range n {
+		attrs[t.str(j)] = t.decode(j+1, true)
+		j = t.toks[j+1].next
+	}
+	return attrs
 }
 
 // text returns a text body's text: the string a JSON string literal

@@ -62,7 +62,10 @@ func (b *Body) wholeLookup(path []string) (any, bool) {
 	var v any
 	switch b.msg.Kind {
 	case KindMega:
-		v = b.msg.Mega.Document()
+		if b.doc == nil {
+			b.doc = b.msg.Mega.Document()
+		}
+		v = b.doc
 	case KindData:
 		v = b.msg.Data
 	default:

@@ -50,7 +50,6 @@ func parseMega(doc map[string]any, now time.Time) (*Mega, error) {
 	if len(v.errs) > 0 {
 		return nil, &ValidationError{Fields: v.errs}
 	}
-	m.doc = m.document()
 	return m, nil
 }
 

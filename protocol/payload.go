@@ -96,8 +96,6 @@ type Mega struct {
 	Object *Object
 	// Extra holds data outside the event and the object.
 	Extra map[string]any
-
-	doc map[string]any // normalized document, cached by the decoder
 }
 
 // Event is the event part of a MEGA payload.
@@ -166,16 +164,10 @@ func version(v int) int {
 // present) with its version defaulted to 1, and extra (default {}). Numbers
 // are json.Number, event.timestamp a time.Time, absent fields absent.
 //
-// For a decoded event the document is built once by the decoder; treat it
-// as read-only.
+// It is built from the fields on each call (a decoder does not build it
+// unless asked); the maps it shares with m (attributes, object states,
+// extra) are read-only.
 func (m *Mega) Document() map[string]any {
-	if m.doc != nil {
-		return m.doc
-	}
-	return m.document()
-}
-
-func (m *Mega) document() map[string]any {
 	ev := map[string]any{
 		"name":       m.Event.Name,
 		"timestamp":  m.Event.Timestamp,

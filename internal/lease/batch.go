@@ -70,6 +70,11 @@ func (b *batcher[T]) run() {
 				b.wg.Wait()
 				return
 			}
+			if buf == nil {
+				// Sized for a full batch once: the batch goes to its
+				// flight with this buffer.
+				buf = make([]T, 0, transport.MaxBatch)
+			}
 			buf = append(buf, item)
 			if len(buf) == 1 {
 				timer.Reset(b.interval)
