@@ -109,8 +109,10 @@ func (e *engine) poll() {
 			e.window.observe(now.Sub(sent), now)
 			if len(e.work) == 0 {
 				// No message waits for a handler: the window, not the
-				// handlers, holds the consumer back.
-				e.window.grow(e.batch())
+				// handlers, holds the consumer back. Open it, and add a
+				// poller more, by two batches a full receive.
+				e.window.grow(2 * e.batch())
+				e.addPoller(false)
 			}
 			e.addPoller(false)
 		}
