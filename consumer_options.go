@@ -68,10 +68,13 @@ func invalid(format string, args ...any) error {
 
 // WithPollers sets how many goroutines may receive from the queue at once
 // (default 64). Each asks for up to 10 messages per long poll. A consumer
-// starts with one; it adds one while receives come back full and there is
-// room in flight, and retires one when a receive comes back empty, so an
-// idle queue costs a single long poll at a time and a busy one is not held
-// back by the round trip of a receive.
+// starts with one; it adds pollers while receives come back full, handlers
+// wait for messages and there is room in flight, up to what the pipe
+// needs (the settle rate times the shortest recent round trip of a
+// receive, with room to grow), and retires one when a receive comes back
+// empty or there are more than the pipe needs, so an idle queue costs a
+// single long poll at a time and a busy one is not held back by the round
+// trip of a receive.
 func WithPollers(n int) Option {
 	return func(c *config) error {
 		if n < 1 {

@@ -8,8 +8,8 @@ import (
 )
 
 // addPoller starts a poller, unless shutdown began or there are as many as
-// allowed or too little room for another full batch; first starts the
-// first one whatever the room.
+// allowed or as the pipe needs (window.pollers), or too little room for
+// another full batch; first starts the first one whatever the room.
 func (e *engine) addPoller(first bool) {
 	e.pollersMu.Lock()
 	defer e.pollersMu.Unlock()
@@ -18,7 +18,7 @@ func (e *engine) addPoller(first bool) {
 		return
 	default:
 	}
-	if !first && (e.active >= e.cfg.pollers || !e.window.room(e.batch())) {
+	if !first && (e.active >= min(e.cfg.pollers, e.window.pollers(e.batch())) || !e.window.room(e.batch())) {
 		return
 	}
 	e.active++
@@ -34,6 +34,19 @@ func (e *engine) retirePoller() bool {
 	e.pollersMu.Lock()
 	defer e.pollersMu.Unlock()
 	if e.active > 1 {
+		e.active--
+		return true
+	}
+	return false
+}
+
+// retireSurplus lets a poller go when there are more than the pipe needs
+// (window.pollers): on a short round trip, a few receives at once keep
+// the handlers busy, and more would only hold messages back.
+func (e *engine) retireSurplus() bool {
+	e.pollersMu.Lock()
+	defer e.pollersMu.Unlock()
+	if e.active > max(1, e.window.pollers(e.batch())) {
 		e.active--
 		return true
 	}
@@ -113,10 +126,13 @@ func (e *engine) poll() {
 				// poller more, by two batches a full receive.
 				e.window.grow(2 * e.batch())
 				e.addPoller(false)
+				e.addPoller(false)
 			}
-			e.addPoller(false)
 		}
 		e.dispatch(fresh)
+		if e.retireSurplus() {
+			return
+		}
 	}
 }
 

@@ -34,8 +34,15 @@ type window struct {
 	// For the adaptation.
 	settled   int64 // messages given back since the last sample
 	sampledAt time.Time
+	shrunkAt  time.Time     // the bound last went down
 	rtt       time.Duration // moving average of the receives that came back full
 	starved   bool          // the window grew since the last sample
+	rate      float64       // messages settled per second in the last sample; 0 before one
+	// The shortest round trip of a full receive within minRTTSpan: the
+	// round trip of the network and the server, where rtt also has the
+	// time requests wait for a CPU when pollers crowd it.
+	minRTT   time.Duration
+	minRTTAt time.Time
 }
 
 const (
@@ -44,12 +51,18 @@ const (
 	// maxWindow is the ceiling of an adaptive window: the memory a
 	// consumer may use is about this many messages.
 	maxWindow = 1000
-	// windowSample is how often the adaptive bound is recomputed.
+	// windowSample is the longest time between two samples of the settle
+	// rate, and the shortest between two reductions of the bound.
 	windowSample = 100 * time.Millisecond
+	// minSample is the shortest time between two samples.
+	minSample = 2 * time.Millisecond
+	// minRTTSpan is how long the shortest round trip stands before a
+	// longer one replaces it, so that a network that slowed is believed.
+	minRTTSpan = 10 * time.Second
 )
 
 func newWindow(cfg *config, now time.Time) *window {
-	w := &window{sampledAt: now}
+	w := &window{sampledAt: now, shrunkAt: now}
 	w.cond.L = &w.mu
 	if cfg.maxInFlight > 0 {
 		w.fixed, w.limit, w.floor, w.ceiling = true, cfg.maxInFlight, cfg.maxInFlight, cfg.maxInFlight
@@ -128,6 +141,23 @@ func (w *window) grow(n int) {
 	w.cond.Broadcast()
 }
 
+// pollers is how many receives of batch messages at once keep the pipe
+// full, by Little's law: the settle rate times the shortest recent round
+// trip of a receive, in batches, four times over (so that the rate they
+// bring may quadruple from one sample to the next), and one more. The
+// shortest round trip, not the average: when client and server share
+// the CPUs, each poller more lengthens every round trip, which would call
+// for more pollers still. Before the first sample, and for a fixed window,
+// it is unbounded.
+func (w *window) pollers(batch int) int {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.fixed || w.rate == 0 {
+		return math.MaxInt
+	}
+	return int(math.Ceil(4*w.rate*w.minRTT.Seconds()/float64(batch))) + 1
+}
+
 // observe records a receive that came back full after rtt, and now and
 // then recomputes the bound.
 func (w *window) observe(rtt time.Duration, now time.Time) {
@@ -141,22 +171,35 @@ func (w *window) observe(rtt time.Duration, now time.Time) {
 	} else {
 		w.rtt = (4*w.rtt + rtt) / 5
 	}
+	if w.minRTT == 0 || rtt <= w.minRTT || now.Sub(w.minRTTAt) > minRTTSpan {
+		w.minRTT, w.minRTTAt = rtt, now
+	}
+	// Sample every two round trips, within [minSample, windowSample]:
+	// on a short round trip the pollers follow the rate at once.
 	elapsed := now.Sub(w.sampledAt)
-	if elapsed < windowSample {
+	if elapsed < min(max(2*w.rtt, minSample), windowSample) {
 		return
 	}
 	rate := float64(w.settled) / elapsed.Seconds()
-	w.settled, w.sampledAt = 0, now
+	w.settled, w.sampledAt, w.rate = 0, now, rate
 	want := int(math.Ceil(2*rate*w.rtt.Seconds())) + w.floor
-	// Grow at most twofold at a time, shrink at most by a quarter: the
-	// pipe fills within a few round trips, and one odd sample does not
-	// empty it.
+	// Grow at most twofold at a time, shrink at most by a quarter every
+	// windowSample: the pipe fills within a few round trips, and one odd
+	// sample does not empty it.
 	want = min(want, 2*w.limit)
-	want = max(want, w.limit-w.limit/4)
+	if now.Sub(w.shrunkAt) < windowSample {
+		want = max(want, w.limit)
+	} else {
+		want = max(want, w.limit-w.limit/4)
+	}
 	if w.starved {
 		want = max(want, w.limit)
 		w.starved = false
 	}
-	w.limit = min(max(want, w.floor), w.ceiling)
+	limit := min(max(want, w.floor), w.ceiling)
+	if limit < w.limit {
+		w.shrunkAt = now
+	}
+	w.limit = limit
 	w.cond.Broadcast()
 }

@@ -1,6 +1,7 @@
 package mega
 
 import (
+	"math"
 	"testing"
 	"time"
 )
@@ -80,5 +81,48 @@ func TestWindowFixedDoesNotGrow(t *testing.T) {
 	w.grow(batchSize)
 	if got := w.size(); got != 20 {
 		t.Errorf("a fixed window of 20 grew to %d", got)
+	}
+}
+
+// The receives a consumer keeps under way follow Little's law on the
+// shortest recent round trip: when pollers crowd the CPUs and round trips
+// lengthen, the bound does not chase them; a network that slowed for
+// longer than minRTTSpan is believed.
+func TestWindowPollers(t *testing.T) {
+	t0 := time.Unix(0, 0)
+	w := adaptiveWindow(t, t0)
+	if got := w.pollers(batchSize); got != math.MaxInt {
+		t.Fatalf("before any sample the bound is %d, want none", got)
+	}
+	// 2 ms round trips at 20,000 messages a second: 4 × 20,000 × 2 ms / 10 + 1.
+	now := t0
+	for range 10 {
+		now = now.Add(5 * time.Millisecond)
+		w.settled += 100
+		w.observe(2*time.Millisecond, now)
+	}
+	if got, want := w.pollers(batchSize), 17; got != want {
+		t.Fatalf("at 2 ms and 20,000/s: %d pollers, want %d", got, want)
+	}
+	// Round trips lengthen to 20 ms at the same rate: the bound stays.
+	for range 10 {
+		now = now.Add(40 * time.Millisecond)
+		w.settled += 800
+		w.observe(20*time.Millisecond, now)
+	}
+	if got, want := w.pollers(batchSize), 17; got != want {
+		t.Errorf("after round trips of 20 ms within %v: %d pollers, want still %d", minRTTSpan, got, want)
+	}
+	// The network stays slow: after minRTTSpan the longer round trip counts.
+	now = now.Add(minRTTSpan)
+	w.settled += 200 * 1000
+	w.observe(20*time.Millisecond, now)
+	for range 3 {
+		now = now.Add(40 * time.Millisecond)
+		w.settled += 800
+		w.observe(20*time.Millisecond, now)
+	}
+	if got, want := w.pollers(batchSize), 161; got != want {
+		t.Errorf("after %v of 20 ms round trips: %d pollers, want %d", minRTTSpan, got, want)
 	}
 }
