@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"math"
 	"math/bits"
+	"slices"
 	"unicode"
 	"unicode/utf16"
 	"unicode/utf8"
@@ -57,19 +58,13 @@ const maxTape = math.MaxInt32 - 1
 // ASCII in JSON, so only strings are checked for UTF-8.
 func (t *tape) scanJSON(s string) bool {
 	t.src, t.shared = s, true
-	t.toks = t.toks[:0]
 	if len(s) > maxTape {
+		t.toks = t.toks[:0]
 		return false
 	}
-	p := scanner{s: s, b: unsafe.Slice(unsafe.StringData(s), len(s)), t: t}
-	i, ok := p.value(skipSpace(s, 0), 0)
-	return ok && skipSpace(s, i) == len(s)
-}
-
-type scanner struct {
-	s string
-	b []byte // s, read-only
-	t *tape
+	var ok bool
+	t.toks, ok = scanTokens(t.toks[:0], s)
+	return ok
 }
 
 func skipSpace(s string, i int) int {
@@ -87,179 +82,265 @@ func skipSpace(s string, i int) int {
 // maxNesting is encoding/json's limit on nested arrays and objects.
 const maxNesting = 10000
 
-func (p *scanner) value(i, depth int) (int, bool) {
-	s := p.s
+// scanTokens appends the tokens of the JSON text s to toks, in one loop
+// over the text without recursion. While an array or object is open, its
+// token's next holds the index of the enclosing container's token (or -1)
+// and its end its depth; while a container inside it is open, its n holds
+// the elements counted so far. All three get their final values when it
+// closes. Tokens are written in place, field by field: a token built
+// aside and copied in would be read back before its stores had landed,
+// which stalls the pipeline on every token.
+func scanTokens(toks []tok, s string) ([]tok, bool) {
+	var (
+		buf   = toks[:cap(toks)]
+		nt    = len(toks) // tokens written to buf
+		i     = skipSpace(s, 0)
+		top   = int32(-1) // the innermost open container's token
+		n     = int32(0)  // its elements so far
+		inObj = false     // it is an object
+		key   = false     // the string at i is a key
+		j     int
+		k     tokKind
+		c     byte
+		tk    *tok
+	)
+value:
 	if i >= len(s) {
-		return i, false
+		return buf[:nt], false
 	}
-	at := len(p.t.toks)
-	switch c := s[i]; {
-	case c == '{':
-		if depth >= maxNesting {
-			return i, false
+	switch c = s[i]; c {
+	case '"':
+		goto str
+	case '{', '[':
+		d := int32(1)
+		if top >= 0 {
+			buf[top].n = n
+			d = buf[top].end + 1
 		}
-		p.t.toks = append(p.t.toks, tok{start: int32(i), kind: tObject})
-		i = skipSpace(s, i+1)
-		n := int32(0)
-		if i < len(s) && s[i] == '}' {
+		if d > maxNesting {
+			return buf[:nt], false
+		}
+		k = tArray
+		if c == '{' {
+			k = tObject
+		}
+		if nt == len(buf) {
+			buf = grow(buf)
+		}
+		tk = &buf[nt]
+		tk.start, tk.end, tk.next, tk.n, tk.kind = int32(i), d, top, 0, k
+		top, n, inObj = int32(nt), 0, c == '{'
+		nt++
+		i++
+		if i < len(s) && s[i] <= ' ' {
+			i = skipSpace(s, i)
+		}
+		if i >= len(s) {
+			return buf[:nt], false
+		}
+		if c = s[i]; c == '}' && inObj || c == ']' && !inObj {
 			i++
-		} else {
-			for {
-				if i >= len(s) || s[i] != '"' {
-					return i, false
-				}
-				var ok bool
-				if i, ok = p.str(i); !ok {
-					return i, false
-				}
-				i = skipSpace(s, i)
-				if i >= len(s) || s[i] != ':' {
-					return i, false
-				}
-				if i = skipSpace(s, i+1); i < len(s) && s[i] == '"' {
-					i, ok = p.str(i)
-				} else {
-					i, ok = p.value(i, depth+1)
-				}
-				if !ok {
-					return i, false
-				}
-				n++
-				i = skipSpace(s, i)
-				if i < len(s) && s[i] == ',' {
-					i = skipSpace(s, i+1)
-					continue
-				}
-				if i < len(s) && s[i] == '}' {
-					i++
-					break
-				}
-				return i, false
+			goto close
+		}
+		if inObj {
+			if c != '"' {
+				return buf[:nt], false
 			}
+			key = true
+			goto str
 		}
-		tk := &p.t.toks[at]
-		tk.end, tk.n, tk.next = int32(i), n, int32(len(p.t.toks))
-		return i, true
-	case c == '[':
-		if depth >= maxNesting {
-			return i, false
+		goto value
+	case 't':
+		if len(s)-i < 4 || s[i:i+4] != "true" {
+			return buf[:nt], false
 		}
-		p.t.toks = append(p.t.toks, tok{start: int32(i), kind: tArray})
-		i = skipSpace(s, i+1)
-		n := int32(0)
-		if i < len(s) && s[i] == ']' {
+		j, k = i+4, tTrue
+	case 'f':
+		if len(s)-i < 5 || s[i:i+5] != "false" {
+			return buf[:nt], false
+		}
+		j, k = i+5, tFalse
+	case 'n':
+		if len(s)-i < 4 || s[i:i+4] != "null" {
+			return buf[:nt], false
+		}
+		j, k = i+4, tNull
+	default:
+		var ok bool
+		if j, ok = number(s, i); !ok {
+			return buf[:nt], false
+		}
+		k = tNumber
+	}
+	if nt == len(buf) {
+		buf = grow(buf)
+	}
+	tk = &buf[nt]
+	tk.start, tk.end, tk.next, tk.n, tk.kind = int32(i), int32(j), int32(nt+1), 0, k
+	nt++
+	i = j
+after:
+	// A value ends at i: a comma or the end of its container follows.
+	if top < 0 {
+		return buf[:nt], skipSpace(s, i) == len(s)
+	}
+	n++
+	if i < len(s) && s[i] <= ' ' {
+		i = skipSpace(s, i)
+	}
+	if i >= len(s) {
+		return buf[:nt], false
+	}
+	switch s[i] {
+	case ',':
+		i++
+		if i < len(s) && s[i] <= ' ' {
+			i = skipSpace(s, i)
+		}
+		if inObj {
+			if i >= len(s) || s[i] != '"' {
+				return buf[:nt], false
+			}
+			key = true
+			goto str
+		}
+		goto value
+	case '}':
+		if inObj {
 			i++
+			goto close
+		}
+	case ']':
+		if !inObj {
+			i++
+			goto close
+		}
+	}
+	return buf[:nt], false
+close:
+	// The container top ends before i.
+	tk = &buf[top]
+	top = tk.next
+	tk.end, tk.n, tk.next = int32(i), n, int32(nt)
+	if top >= 0 {
+		n, inObj = buf[top].n, buf[top].kind == tObject
+	}
+	goto after
+str:
+	// The string whose quote is at i; a key when key is set.
+	j, k = i+1, tString
+	for {
+		if j+8 <= len(s) {
+			// Skip 8 plain bytes at a time: none a quote, a backslash,
+			// a control character or beyond ASCII.
+			w := load64(s, j)
+			m := special(w)
+			if m == 0 {
+				j += 8
+				continue
+			}
+			z := bits.TrailingZeros64(m)
+			j += z >> 3
+			c = byte(w >> (z &^ 7))
 		} else {
-			for {
-				var ok bool
-				if i < len(s) && s[i] == '"' {
-					i, ok = p.str(i)
-				} else {
-					i, ok = p.value(i, depth+1)
-				}
-				if !ok {
-					return i, false
-				}
-				n++
-				i = skipSpace(s, i)
-				if i < len(s) && s[i] == ',' {
-					i = skipSpace(s, i+1)
-					continue
-				}
-				if i < len(s) && s[i] == ']' {
-					i++
-					break
-				}
-				return i, false
+			for j < len(s) && plain[s[j]] {
+				j++
 			}
-		}
-		tk := &p.t.toks[at]
-		tk.end, tk.n, tk.next = int32(i), n, int32(len(p.t.toks))
-		return i, true
-	case c == '"':
-		return p.str(i)
-	case c == '-' || c >= '0' && c <= '9':
-		j, ok := number(s, i)
-		if !ok {
-			return j, false
-		}
-		p.t.toks = append(p.t.toks, tok{start: int32(i), end: int32(j), next: int32(at + 1), kind: tNumber})
-		return j, true
-	case c == 't':
-		return p.literal(i, "true", tTrue)
-	case c == 'f':
-		return p.literal(i, "false", tFalse)
-	case c == 'n':
-		return p.literal(i, "null", tNull)
-	}
-	return i, false
-}
-
-func (p *scanner) literal(i int, lit string, k tokKind) (int, bool) {
-	if len(p.s)-i < len(lit) || p.s[i:i+len(lit)] != lit {
-		return i, false
-	}
-	at := len(p.t.toks)
-	p.t.toks = append(p.t.toks, tok{start: int32(i), end: int32(i + len(lit)), next: int32(at + 1), kind: k})
-	return i + len(lit), true
-}
-
-// str scans the string starting with the quote at i.
-func (p *scanner) str(i int) (int, bool) {
-	s := p.s
-	start := i + 1
-	k := tString
-	for j := start; j < len(s); j++ {
-		// Skip 8 plain bytes at a time: none a quote, a backslash or a
-		// control character.
-		for j+8 <= len(s) {
-			w := binary.LittleEndian.Uint64(p.b[j:])
-			if m := special(w); m != 0 {
-				j += bits.TrailingZeros64(m) / 8
-				break
+			if j >= len(s) {
+				return buf[:nt], false
 			}
-			j += 8
+			c = s[j]
 		}
-		if j >= len(s) {
+		if c == '"' {
 			break
 		}
-		switch c := s[j]; {
-		case c == '"':
-			at := len(p.t.toks)
-			p.t.toks = append(p.t.toks, tok{start: int32(start), end: int32(j), next: int32(at + 1), kind: k})
-			return j + 1, true
-		case c == '\\':
+		if c == '\\' {
 			k = tEscaped
-			j++
-			if j >= len(s) {
-				return j, false
-			}
-			switch s[j] {
-			case '"', '\\', '/', 'b', 'f', 'n', 'r', 't':
-			case 'u':
-				if j+4 >= len(s) {
-					return j, false
-				}
-				for _, h := range []byte(s[j+1 : j+5]) {
-					if unhex(h) < 0 {
-						return j, false
-					}
-				}
-				j += 4
-			default:
-				return j, false
-			}
-		case c < 0x20:
-			return j, false
-		case c >= utf8.RuneSelf:
-			r, size := utf8.DecodeRuneInString(s[j:])
-			if r == utf8.RuneError && size == 1 {
-				return j, false
-			}
-			j += size - 1
+		}
+		var ok bool
+		if j, ok = strSpecial(s, j); !ok {
+			return buf[:nt], false
 		}
 	}
-	return len(s), false
+	if nt == len(buf) {
+		buf = grow(buf)
+	}
+	tk = &buf[nt]
+	tk.start, tk.end, tk.next, tk.n, tk.kind = int32(i+1), int32(j), int32(nt+1), 0, k
+	nt++
+	i = j + 1
+	if !key {
+		goto after
+	}
+	key = false
+	if i < len(s) && s[i] <= ' ' {
+		i = skipSpace(s, i)
+	}
+	if i >= len(s) || s[i] != ':' {
+		return buf[:nt], false
+	}
+	i++
+	if i < len(s) && s[i] <= ' ' {
+		i = skipSpace(s, i)
+	}
+	goto value
+}
+
+// grow makes room for more tokens, its whole capacity in use.
+func grow(buf []tok) []tok {
+	buf = slices.Grow(buf, 1)
+	return buf[:cap(buf)]
+}
+
+// load64 reads the 8 bytes of s at i, which the caller has checked are
+// there, in little-endian order.
+func load64(s string, i int) uint64 {
+	return binary.LittleEndian.Uint64(unsafe.Slice((*byte)(unsafe.Add(unsafe.Pointer(unsafe.StringData(s)), i)), 8))
+}
+
+// plain is true for the bytes a string holds as they are: not a quote, a
+// backslash, a control character or beyond ASCII.
+var plain = func() (t [256]bool) {
+	for c := 0x20; c < utf8.RuneSelf; c++ {
+		t[c] = c != '"' && c != '\\'
+	}
+	return t
+}()
+
+// strSpecial checks the byte at j inside a string, a backslash, a control
+// character or the start of a multi-byte UTF-8 sequence, and returns the
+// index after what it starts.
+func strSpecial(s string, j int) (int, bool) {
+	switch c := s[j]; {
+	case c == '\\':
+		j++
+		if j >= len(s) {
+			return j, false
+		}
+		switch s[j] {
+		case '"', '\\', '/', 'b', 'f', 'n', 'r', 't':
+			return j + 1, true
+		case 'u':
+			if j+4 >= len(s) {
+				return j, false
+			}
+			for _, h := range []byte(s[j+1 : j+5]) {
+				if unhex(h) < 0 {
+					return j, false
+				}
+			}
+			return j + 5, true
+		}
+		return j, false
+	case c < 0x20:
+		return j, false
+	default:
+		r, size := utf8.DecodeRuneInString(s[j:])
+		if r == utf8.RuneError && size == 1 {
+			return j, false
+		}
+		return j + size, true
+	}
 }
 
 const (
