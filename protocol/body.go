@@ -2,7 +2,6 @@ package protocol
 
 import (
 	"encoding/base64"
-	"slices"
 	"strconv"
 	"strings"
 	"unsafe"
@@ -30,10 +29,10 @@ type Body struct {
 	root         int32    // the payload document on t
 	sns          bool     // the body is an SNS envelope, at the root of outer
 	mega         bool     // the document is a valid MEGA event on t
-	rk           [5]int32 // the members of the document under rootKeys
-	ek           [7]int32 // a MEGA event's event members under eventKeyList
-	ok           [5]int32 // a MEGA event's object members under objectKeys
-	env          [5]int32 // the outer document's members under envKeys
+	rk           [5]int32 // the members of the document, by rootSlots
+	ek           [7]int32 // a MEGA event's event members, by eventSlots
+	ok           [5]int32 // a MEGA event's object members, by objectSlots
+	env          [5]int32 // the outer document's envelope members
 	outerKeys    bool     // rk and env hold the outer root's members
 	txtTape      *tape    // a text payload that is a JSON string literal
 	txt          string
@@ -101,10 +100,10 @@ func (b *Body) scan() Kind {
 		t := &b.outer
 		switch t.toks[0].kind {
 		case tObject:
-			var f [10]int32
-			t.members(0, outerKeyList, f[:])
-			copy(b.rk[:], f[:5])
-			copy(b.env[:], f[5:])
+			var f [envMessage + 1]int32
+			t.members(0, &outerSlots, f[:])
+			copy(b.rk[:], f[:envType])
+			copy(b.env[:], f[envType:])
 			b.outerKeys = true
 			if b.envelope() {
 				if b.dec.Verify != nil {
@@ -196,13 +195,100 @@ func (b *Body) envelope() bool {
 	return true
 }
 
-// The keys looked up on every document and event, in one pass each.
+// The members looked up on every document, event and object, in one pass
+// each. memberKey numbers their keys; a keySlots maps each number to the
+// index+1 of the member in an array of a Body, or to 0. An outer
+// document's members are those of a MEGA document followed by those of an
+// SNS envelope (from envType on).
+
+const (
+	kOther = iota
+	kProtocol
+	kVersion
+	kEvent
+	kObject
+	kExtra
+	kType
+	kMessageID
+	kTopicARN
+	kTimestamp
+	kMessage
+	kName
+	kEventTimestamp
+	kDomain
+	kSubject
+	kPublisher
+	kAttributes
+	kCurrent
+	kPrevious
+	kObjectType
+	kID
+	nKeys
+)
+
+type keySlots [nKeys]int8
+
+func memberKey(k string) int {
+	switch k {
+	case "protocol":
+		return kProtocol
+	case "version":
+		return kVersion
+	case "event":
+		return kEvent
+	case "object":
+		return kObject
+	case "extra":
+		return kExtra
+	case "Type":
+		return kType
+	case "MessageId":
+		return kMessageID
+	case "TopicArn":
+		return kTopicARN
+	case "Timestamp":
+		return kTimestamp
+	case "Message":
+		return kMessage
+	case "name":
+		return kName
+	case "timestamp":
+		return kEventTimestamp
+	case "domain":
+		return kDomain
+	case "subject":
+		return kSubject
+	case "publisher":
+		return kPublisher
+	case "attributes":
+		return kAttributes
+	case "current":
+		return kCurrent
+	case "previous":
+		return kPrevious
+	case "type":
+		return kObjectType
+	case "id":
+		return kID
+	}
+	return kOther
+}
+
 var (
-	rootKeys     = []string{"protocol", "version", "event", "object", "extra"}
-	eventKeyList = []string{"name", "timestamp", "version", "domain", "subject", "publisher", "attributes"}
-	envKeys      = []string{"Type", "MessageId", "TopicArn", "Timestamp", "Message"}
-	objectKeys   = []string{"current", "previous", "type", "id", "version"}
-	outerKeyList = append(slices.Clip(rootKeys), envKeys...)
+	rootSlots = keySlots{
+		kProtocol: rProtocol + 1, kVersion: rVersion + 1, kEvent: rEvent + 1, kObject: rObject + 1, kExtra: rExtra + 1,
+	}
+	outerSlots = keySlots{
+		kProtocol: rProtocol + 1, kVersion: rVersion + 1, kEvent: rEvent + 1, kObject: rObject + 1, kExtra: rExtra + 1,
+		kType: envType + 1, kMessageID: envMessageID + 1, kTopicARN: envTopicARN + 1, kTimestamp: envTimestamp + 1, kMessage: envMessage + 1,
+	}
+	eventSlots = keySlots{
+		kName: eName + 1, kEventTimestamp: eTimestamp + 1, kVersion: eVersion + 1, kDomain: eDomain + 1,
+		kSubject: eSubject + 1, kPublisher: ePublisher + 1, kAttributes: eAttributes + 1,
+	}
+	objectSlots = keySlots{
+		kCurrent: oCurrent + 1, kPrevious: oPrevious + 1, kObjectType: oType + 1, kID: oID + 1, kVersion: oVersion + 1,
+	}
 )
 
 const (
@@ -219,6 +305,11 @@ const (
 	rEvent
 	rObject
 	rExtra
+	envType // the SNS envelope's members follow a document's
+	envMessageID
+	envTopicARN
+	envTimestamp
+	envMessage
 )
 
 const (
@@ -234,7 +325,7 @@ const (
 // document classifies the document at token r of t.
 func (b *Body) document(t *tape, r int32) Kind {
 	if t != &b.outer || r != 0 || !b.outerKeys {
-		t.members(r, rootKeys, b.rk[:])
+		t.members(r, &rootSlots, b.rk[:])
 	}
 	b.t, b.root = t, r
 	if !isMegaTape(t, b.rk[rProtocol], b.rk[rVersion]) {
@@ -255,6 +346,9 @@ func isMegaTape(t *tape, p, v int32) bool {
 	}
 	if v < 0 || !t.isNumber(v) {
 		return false
+	}
+	if t.toks[v].kind == tNumber && t.text(v) == "1" {
+		return true // as every encoder writes it
 	}
 	var buf [32]byte
 	f, err := strconv.ParseFloat(t.numText(v, buf[:0]), 64)
@@ -277,7 +371,7 @@ func (b *Body) validMega() bool {
 	if absent(t, ev) || t.toks[ev].kind != tObject {
 		return false
 	}
-	t.members(ev, eventKeyList, b.ek[:])
+	t.members(ev, &eventSlots, b.ek[:])
 	name := b.ek[eName]
 	if name < 0 || !isStr(t, name) || t.toks[name].start == t.toks[name].end {
 		return false
@@ -307,7 +401,7 @@ func (b *Body) validMega() bool {
 	if !isObject(t, o) {
 		return false
 	}
-	t.members(o, objectKeys, b.ok[:])
+	t.members(o, &objectSlots, b.ok[:])
 	cur := b.ok[oCurrent]
 	return cur >= 0 && isObject(t, cur) && t.toks[cur].n > 0 &&
 		optional(t, b.ok[oPrevious], isObject) &&
@@ -335,8 +429,15 @@ func tapeVersion(t *tape, i int32) (int, bool) {
 	}
 	var n int
 	var ok bool
-	switch t.toks[i].kind {
-	case tNumber, tInt32, tInt64, tDouble:
+	switch tk := &t.toks[i]; tk.kind {
+	case tNumber:
+		if tk.end-tk.start == 1 {
+			// A single digit, as versions mostly are.
+			n, ok = int(t.src[tk.start]-'0'), true
+			break
+		}
+		n, ok = integer(t.text(i))
+	case tInt32, tInt64, tDouble:
 		if t.isNumber(i) {
 			var buf [32]byte
 			n, ok = integer(t.numText(i, buf[:0]))

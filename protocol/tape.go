@@ -89,28 +89,33 @@ const maxNesting = 10000
 // the elements counted so far. All three get their final values when it
 // closes. Tokens are written in place, field by field: a token built
 // aside and copied in would be read back before its stores had landed,
-// which stalls the pipeline on every token.
+// which stalls the pipeline on every token. Bytes are read through at,
+// each after a check that it is within s.
 func scanTokens(toks []tok, s string) ([]tok, bool) {
 	var (
-		buf   = toks[:cap(toks)]
-		nt    = len(toks) // tokens written to buf
-		i     = skipSpace(s, 0)
-		top   = int32(-1) // the innermost open container's token
-		n     = int32(0)  // its elements so far
-		inObj = false     // it is an object
-		key   = false     // the string at i is a key
-		j     int
-		k     tokKind
-		c     byte
-		tk    *tok
+		p      = unsafe.StringData(s)
+		end    = len(s)
+		buf    = toks[:cap(toks)]
+		nt     = len(toks) // tokens written to buf
+		i      = skipSpace(s, 0)
+		top    = int32(-1) // the innermost open container's token
+		n      = int32(0)  // its elements so far
+		closer = byte(0)   // the byte that closes it: '}' or ']'
+		key    = false     // the string at i is a key
+		j      int
+		k      tokKind
+		c      byte
+		tk     *tok
 	)
 value:
-	if i >= len(s) {
+	// A value starts at i.
+	if i >= end {
 		return buf[:nt], false
 	}
-	switch c = s[i]; c {
-	case '"':
+	if c = at(p, i); c == '"' {
 		goto str
+	}
+	switch c {
 	case '{', '[':
 		d := int32(1)
 		if top >= 0 {
@@ -120,29 +125,28 @@ value:
 		if d > maxNesting {
 			return buf[:nt], false
 		}
-		k = tArray
+		k, closer = tArray, ']'
 		if c == '{' {
-			k = tObject
+			k, closer = tObject, '}'
 		}
-		if nt == len(buf) {
+		if nt >= len(buf) {
 			buf = grow(buf)
 		}
 		tk = &buf[nt]
 		tk.start, tk.end, tk.next, tk.n, tk.kind = int32(i), d, top, 0, k
-		top, n, inObj = int32(nt), 0, c == '{'
+		top, n = int32(nt), 0
 		nt++
-		i++
-		if i < len(s) && s[i] <= ' ' {
+		if i++; i < end && at(p, i) <= ' ' {
 			i = skipSpace(s, i)
 		}
-		if i >= len(s) {
+		if i >= end {
 			return buf[:nt], false
 		}
-		if c = s[i]; c == '}' && inObj || c == ']' && !inObj {
+		if c = at(p, i); c == closer {
 			i++
 			goto close
 		}
-		if inObj {
+		if closer == '}' {
 			if c != '"' {
 				return buf[:nt], false
 			}
@@ -151,17 +155,17 @@ value:
 		}
 		goto value
 	case 't':
-		if len(s)-i < 4 || s[i:i+4] != "true" {
+		if end-i < 4 || s[i:i+4] != "true" {
 			return buf[:nt], false
 		}
 		j, k = i+4, tTrue
 	case 'f':
-		if len(s)-i < 5 || s[i:i+5] != "false" {
+		if end-i < 5 || s[i:i+5] != "false" {
 			return buf[:nt], false
 		}
 		j, k = i+5, tFalse
 	case 'n':
-		if len(s)-i < 4 || s[i:i+4] != "null" {
+		if end-i < 4 || s[i:i+4] != "null" {
 			return buf[:nt], false
 		}
 		j, k = i+4, tNull
@@ -172,7 +176,7 @@ value:
 		}
 		k = tNumber
 	}
-	if nt == len(buf) {
+	if nt >= len(buf) {
 		buf = grow(buf)
 	}
 	tk = &buf[nt]
@@ -182,58 +186,62 @@ value:
 after:
 	// A value ends at i: a comma or the end of its container follows.
 	if top < 0 {
-		return buf[:nt], skipSpace(s, i) == len(s)
+		return buf[:nt], skipSpace(s, i) == end
 	}
 	n++
-	if i < len(s) && s[i] <= ' ' {
-		i = skipSpace(s, i)
-	}
-	if i >= len(s) {
+	if i >= end {
 		return buf[:nt], false
 	}
-	switch s[i] {
-	case ',':
-		i++
-		if i < len(s) && s[i] <= ' ' {
-			i = skipSpace(s, i)
+	if c = at(p, i); c <= ' ' {
+		if i = skipSpace(s, i); i >= end {
+			return buf[:nt], false
 		}
-		if inObj {
-			if i >= len(s) || s[i] != '"' {
+		c = at(p, i)
+	}
+	if c == ',' {
+		if i++; i >= end {
+			return buf[:nt], false
+		}
+		if c = at(p, i); c <= ' ' {
+			if i = skipSpace(s, i); i >= end {
+				return buf[:nt], false
+			}
+			c = at(p, i)
+		}
+		if closer == '}' {
+			if c != '"' {
 				return buf[:nt], false
 			}
 			key = true
 			goto str
 		}
 		goto value
-	case '}':
-		if inObj {
-			i++
-			goto close
-		}
-	case ']':
-		if !inObj {
-			i++
-			goto close
-		}
 	}
-	return buf[:nt], false
+	if c != closer {
+		return buf[:nt], false
+	}
+	i++
 close:
 	// The container top ends before i.
 	tk = &buf[top]
 	top = tk.next
 	tk.end, tk.n, tk.next = int32(i), n, int32(nt)
 	if top >= 0 {
-		n, inObj = buf[top].n, buf[top].kind == tObject
+		tk = &buf[top]
+		n, closer = tk.n, ']'
+		if tk.kind == tObject {
+			closer = '}'
+		}
 	}
 	goto after
 str:
 	// The string whose quote is at i; a key when key is set.
 	j, k = i+1, tString
 	for {
-		if j+8 <= len(s) {
+		if j+8 <= end {
 			// Skip 8 plain bytes at a time: none a quote, a backslash,
 			// a control character or beyond ASCII.
-			w := load64(s, j)
+			w := load64(p, j)
 			m := special(w)
 			if m == 0 {
 				j += 8
@@ -243,13 +251,13 @@ str:
 			j += z >> 3
 			c = byte(w >> (z &^ 7))
 		} else {
-			for j < len(s) && plain[s[j]] {
+			for j < end && plain[at(p, j)] {
 				j++
 			}
-			if j >= len(s) {
+			if j >= end {
 				return buf[:nt], false
 			}
-			c = s[j]
+			c = at(p, j)
 		}
 		if c == '"' {
 			break
@@ -262,7 +270,7 @@ str:
 			return buf[:nt], false
 		}
 	}
-	if nt == len(buf) {
+	if nt >= len(buf) {
 		buf = grow(buf)
 	}
 	tk = &buf[nt]
@@ -273,29 +281,39 @@ str:
 		goto after
 	}
 	key = false
-	if i < len(s) && s[i] <= ' ' {
+	// A colon and the member's value follow the key.
+	if i+1 < end && at(p, i) == ':' && at(p, i+1) > ' ' {
+		i++
+		goto value
+	}
+	if i < end && at(p, i) <= ' ' {
 		i = skipSpace(s, i)
 	}
-	if i >= len(s) || s[i] != ':' {
+	if i >= end || at(p, i) != ':' {
 		return buf[:nt], false
 	}
-	i++
-	if i < len(s) && s[i] <= ' ' {
+	if i++; i < end && at(p, i) <= ' ' {
 		i = skipSpace(s, i)
 	}
 	goto value
+}
+
+// at returns the byte at i of the string that starts at p, without a
+// bounds check: the caller has checked that i is within the string.
+func at(p *byte, i int) byte {
+	return *(*byte)(unsafe.Add(unsafe.Pointer(p), i))
+}
+
+// load64 returns the 8 bytes at i of the string that starts at p, in
+// little-endian order; the caller has checked that they are within it.
+func load64(p *byte, i int) uint64 {
+	return binary.LittleEndian.Uint64(unsafe.Slice((*byte)(unsafe.Add(unsafe.Pointer(p), i)), 8))
 }
 
 // grow makes room for more tokens, its whole capacity in use.
 func grow(buf []tok) []tok {
 	buf = slices.Grow(buf, 1)
 	return buf[:cap(buf)]
-}
-
-// load64 reads the 8 bytes of s at i, which the caller has checked are
-// there, in little-endian order.
-func load64(s string, i int) uint64 {
-	return binary.LittleEndian.Uint64(unsafe.Slice((*byte)(unsafe.Add(unsafe.Pointer(unsafe.StringData(s)), i)), 8))
 }
 
 // plain is true for the bytes a string holds as they are: not a quote, a
@@ -350,11 +368,14 @@ const (
 
 // special has the high bit of the first byte of w (in memory order) that
 // is a quote, a backslash, below 0x20 or not ASCII set, and no lower bit
-// set; bytes after that one may be flagged wrongly.
+// set; bytes after that one may be flagged wrongly. Below that byte no
+// subtraction borrows, so a byte's high bit is set only when it is a quote
+// (b^'"' - 1), a backslash (b^'\\' - 1), a control character (b - 0x20)
+// or not ASCII (b, and b^'"' - 1 and b^'\\' - 1 for b > 0x80).
 func special(w uint64) uint64 {
 	q := w ^ (ones * '"')
 	bs := w ^ (ones * '\\')
-	return ((q-ones)&^q | (bs-ones)&^bs | (w-ones*0x20)&^w | w) & highs
+	return ((q - ones) | (bs - ones) | (w - ones*0x20) | w) & highs
 }
 
 func unhex(c byte) int {
@@ -471,26 +492,25 @@ func (t *tape) member(i int32, k string) int32 {
 	return found
 }
 
-// members sets out[k] to the value of the last member of object i under
-// keys[k], or -1, in one pass over the object.
-func (t *tape) members(i int32, keys []string, out []int32) {
+// members sets out[k] to the value of the last member of object i whose
+// key has slot k+1 in slots, for every k in out, or to -1, in one pass
+// over the object.
+func (t *tape) members(i int32, slots *keySlots, out []int32) {
 	for k := range out {
 		out[k] = -1
 	}
+	toks, src := t.toks, t.src
 	j := i + 1
-	for range t.toks[i].n {
-		tk := &t.toks[j]
-		key := t.src[tk.start:tk.end]
+	for range toks[i].n {
+		tk := &toks[j]
+		key := src[tk.start:tk.end]
 		if tk.kind != tString {
 			key = t.str(j)
 		}
-		for k, want := range keys {
-			if len(key) == len(want) && key == want {
-				out[k] = j + 1
-				break
-			}
+		if k := slots[memberKey(key)]; k > 0 {
+			out[k-1] = j + 1
 		}
-		j = t.toks[j+1].next
+		j = toks[j+1].next
 	}
 }
 
