@@ -196,8 +196,8 @@ func (b *Body) envelope() bool {
 }
 
 // The members looked up on every document, event and object, in one pass
-// each. memberKey numbers their keys; a keySlots maps each number to the
-// index+1 of the member in an array of a Body, or to 0. An outer
+// each. Their keys are numbered (the switch in members); a keySlots maps
+// each number to the index+1 of the member in an array of a Body, or to 0. An outer
 // document's members are those of a MEGA document followed by those of an
 // SNS envelope (from envType on).
 
@@ -227,52 +227,6 @@ const (
 )
 
 type keySlots [nKeys]int8
-
-func memberKey(k string) int {
-	switch k {
-	case "protocol":
-		return kProtocol
-	case "version":
-		return kVersion
-	case "event":
-		return kEvent
-	case "object":
-		return kObject
-	case "extra":
-		return kExtra
-	case "Type":
-		return kType
-	case "MessageId":
-		return kMessageID
-	case "TopicArn":
-		return kTopicARN
-	case "Timestamp":
-		return kTimestamp
-	case "Message":
-		return kMessage
-	case "name":
-		return kName
-	case "timestamp":
-		return kEventTimestamp
-	case "domain":
-		return kDomain
-	case "subject":
-		return kSubject
-	case "publisher":
-		return kPublisher
-	case "attributes":
-		return kAttributes
-	case "current":
-		return kCurrent
-	case "previous":
-		return kPrevious
-	case "type":
-		return kObjectType
-	case "id":
-		return kID
-	}
-	return kOther
-}
 
 var (
 	rootSlots = keySlots{

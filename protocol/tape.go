@@ -170,9 +170,36 @@ value:
 		}
 		j, k = i+4, tNull
 	default:
-		var ok bool
-		if j, ok = number(s, i); !ok {
+		// A number: -?(0|[1-9][0-9]*)(.[0-9]+)?([eE][+-]?[0-9]+)?
+		j = i
+		if c == '-' {
+			if j++; j >= end {
+				return buf[:nt], false
+			}
+			c = at(p, j)
+		}
+		switch {
+		case c == '0':
+			j++
+		case c >= '1' && c <= '9':
+			j = skipDigits(p, j+1, end)
+		default:
 			return buf[:nt], false
+		}
+		if j < end && at(p, j) == '.' {
+			d := j + 1
+			if j = skipDigits(p, d, end); j == d {
+				return buf[:nt], false
+			}
+		}
+		if j < end && at(p, j)|0x20 == 'e' {
+			if j++; j < end && (at(p, j) == '+' || at(p, j) == '-') {
+				j++
+			}
+			d := j
+			if j = skipDigits(p, d, end); j == d {
+				return buf[:nt], false
+			}
 		}
 		k = tNumber
 	}
@@ -307,7 +334,16 @@ func at(p *byte, i int) byte {
 // load64 returns the 8 bytes at i of the string that starts at p, in
 // little-endian order; the caller has checked that they are within it.
 func load64(p *byte, i int) uint64 {
-	return binary.LittleEndian.Uint64(unsafe.Slice((*byte)(unsafe.Add(unsafe.Pointer(p), i)), 8))
+	return binary.LittleEndian.Uint64((*[8]byte)(unsafe.Add(unsafe.Pointer(p), i))[:])
+}
+
+// skipDigits returns the index of the first byte from i on, before end, that
+// is not a decimal digit, in the string that starts at p.
+func skipDigits(p *byte, i, end int) int {
+	for i < end && at(p, i)-'0' <= 9 {
+		i++
+	}
+	return i
 }
 
 // grow makes room for more tokens, its whole capacity in use.
@@ -390,47 +426,6 @@ func unhex(c byte) int {
 	return -1
 }
 
-// number scans the JSON number at i: -?(0|[1-9][0-9]*)(.[0-9]+)?([eE][+-]?[0-9]+)?
-func number(s string, i int) (int, bool) {
-	if s[i] == '-' {
-		i++
-	}
-	if i >= len(s) {
-		return i, false
-	}
-	switch {
-	case s[i] == '0':
-		i++
-	case s[i] >= '1' && s[i] <= '9':
-		for i++; i < len(s) && s[i] >= '0' && s[i] <= '9'; i++ {
-		}
-	default:
-		return i, false
-	}
-	if i < len(s) && s[i] == '.' {
-		i++
-		d := i
-		for ; i < len(s) && s[i] >= '0' && s[i] <= '9'; i++ {
-		}
-		if i == d {
-			return i, false
-		}
-	}
-	if i < len(s) && (s[i] == 'e' || s[i] == 'E') {
-		i++
-		if i < len(s) && (s[i] == '+' || s[i] == '-') {
-			i++
-		}
-		d := i
-		for ; i < len(s) && s[i] >= '0' && s[i] <= '9'; i++ {
-		}
-		if i == d {
-			return i, false
-		}
-	}
-	return i, true
-}
-
 // text returns the raw text of token i.
 func (t *tape) text(i int32) string {
 	tk := &t.toks[i]
@@ -494,7 +489,7 @@ func (t *tape) member(i int32, k string) int32 {
 
 // members sets out[k] to the value of the last member of object i whose
 // key has slot k+1 in slots, for every k in out, or to -1, in one pass
-// over the object.
+// over the object. The switch numbers the keys of every keySlots.
 func (t *tape) members(i int32, slots *keySlots, out []int32) {
 	for k := range out {
 		out[k] = -1
@@ -507,7 +502,50 @@ func (t *tape) members(i int32, slots *keySlots, out []int32) {
 		if tk.kind != tString {
 			key = t.str(j)
 		}
-		if k := slots[memberKey(key)]; k > 0 {
+		var k int
+		switch key {
+		case "protocol":
+			k = kProtocol
+		case "version":
+			k = kVersion
+		case "event":
+			k = kEvent
+		case "object":
+			k = kObject
+		case "extra":
+			k = kExtra
+		case "Type":
+			k = kType
+		case "MessageId":
+			k = kMessageID
+		case "TopicArn":
+			k = kTopicARN
+		case "Timestamp":
+			k = kTimestamp
+		case "Message":
+			k = kMessage
+		case "name":
+			k = kName
+		case "timestamp":
+			k = kEventTimestamp
+		case "domain":
+			k = kDomain
+		case "subject":
+			k = kSubject
+		case "publisher":
+			k = kPublisher
+		case "attributes":
+			k = kAttributes
+		case "current":
+			k = kCurrent
+		case "previous":
+			k = kPrevious
+		case "type":
+			k = kObjectType
+		case "id":
+			k = kID
+		}
+		if k = int(slots[k]); k > 0 {
 			out[k-1] = j + 1
 		}
 		j = toks[j+1].next
