@@ -101,21 +101,26 @@ func scanTokens(toks []tok, s string) ([]tok, bool) {
 		top    = int32(-1) // the innermost open container's token
 		n      = int32(0)  // its elements so far
 		closer = byte(0)   // the byte that closes it: '}' or ']'
-		key    = false     // the string at i is a key
 		j      int
 		k      tokKind
 		c      byte
 		tk     *tok
+		ok     bool
 	)
 value:
 	// A value starts at i.
 	if i >= end {
 		return buf[:nt], false
 	}
-	if c = at(p, i); c == '"' {
-		goto str
-	}
-	switch c {
+	switch c = at(p, i); c {
+	case '"':
+		k = tString
+		if j = plainEnd(p, i+1, end); j >= end || at(p, j) != '"' {
+			if j, k, ok = stringRest(s, j); !ok {
+				return buf[:nt], false
+			}
+		}
+		i++
 	case '{', '[':
 		d := int32(1)
 		if top >= 0 {
@@ -147,11 +152,7 @@ value:
 			goto close
 		}
 		if closer == '}' {
-			if c != '"' {
-				return buf[:nt], false
-			}
-			key = true
-			goto str
+			goto key
 		}
 		goto value
 	case 't':
@@ -203,13 +204,16 @@ value:
 		}
 		k = tNumber
 	}
+	// A scalar from i to j; a string's closing quote is at j.
 	if nt >= len(buf) {
 		buf = grow(buf)
 	}
 	tk = &buf[nt]
 	tk.start, tk.end, tk.next, tk.n, tk.kind = int32(i), int32(j), int32(nt+1), 0, k
 	nt++
-	i = j
+	if i = j; k <= tEscaped && k >= tString {
+		i++
+	}
 after:
 	// A value ends at i: a comma or the end of its container follows.
 	if top < 0 {
@@ -226,21 +230,11 @@ after:
 		c = at(p, i)
 	}
 	if c == ',' {
-		if i++; i >= end {
-			return buf[:nt], false
-		}
-		if c = at(p, i); c <= ' ' {
-			if i = skipSpace(s, i); i >= end {
-				return buf[:nt], false
-			}
-			c = at(p, i)
+		if i++; i < end && at(p, i) <= ' ' {
+			i = skipSpace(s, i)
 		}
 		if closer == '}' {
-			if c != '"' {
-				return buf[:nt], false
-			}
-			key = true
-			goto str
+			goto key
 		}
 		goto value
 	}
@@ -261,39 +255,14 @@ close:
 		}
 	}
 	goto after
-str:
-	// The string whose quote is at i; a key when key is set.
-	j, k = i+1, tString
-	for {
-		if j+8 <= end {
-			// Skip 8 plain bytes at a time: none a quote, a backslash,
-			// a control character or beyond ASCII.
-			w := load64(p, j)
-			m := special(w)
-			if m == 0 {
-				j += 8
-				continue
-			}
-			z := bits.TrailingZeros64(m)
-			j += z >> 3
-			c = byte(w >> (z &^ 7))
-		} else {
-			for j < end && plain[at(p, j)] {
-				j++
-			}
-			if j >= end {
-				return buf[:nt], false
-			}
-			c = at(p, j)
-		}
-		if c == '"' {
-			break
-		}
-		if c == '\\' {
-			k = tEscaped
-		}
-		var ok bool
-		if j, ok = strSpecial(s, j); !ok {
+key:
+	// A member's key starts at i, then a colon and its value follow.
+	if i >= end || at(p, i) != '"' {
+		return buf[:nt], false
+	}
+	k = tString
+	if j = plainEnd(p, i+1, end); j >= end || at(p, j) != '"' {
+		if j, k, ok = stringRest(s, j); !ok {
 			return buf[:nt], false
 		}
 	}
@@ -303,13 +272,7 @@ str:
 	tk = &buf[nt]
 	tk.start, tk.end, tk.next, tk.n, tk.kind = int32(i+1), int32(j), int32(nt+1), 0, k
 	nt++
-	i = j + 1
-	if !key {
-		goto after
-	}
-	key = false
-	// A colon and the member's value follow the key.
-	if i+1 < end && at(p, i) == ':' && at(p, i+1) > ' ' {
+	if i = j + 1; i+1 < end && at(p, i) == ':' && at(p, i+1) > ' ' {
 		i++
 		goto value
 	}
@@ -325,6 +288,49 @@ str:
 	goto value
 }
 
+// plainEnd returns the index of the first byte from j on, in the string
+// of length end that starts at p, that is a quote, a backslash, a control
+// character or beyond ASCII, reading 8 bytes at a time; or the index from
+// which fewer than 8 bytes are left.
+func plainEnd(p *byte, j, end int) int {
+	for j+8 <= end {
+		if m := special(load64(p, j)); m != 0 {
+			return j + bits.TrailingZeros64(m)>>3
+		}
+		j += 8
+	}
+	return j
+}
+
+// stringRest scans the rest of a string from j, where plainEnd stopped on
+// something other than its closing quote: it returns the index of the
+// closing quote and the string's kind (tEscaped when it has a backslash),
+// or false when the string is not valid JSON and UTF-8.
+func stringRest(s string, j int) (int, tokKind, bool) {
+	k := tString
+	p := unsafe.StringData(s)
+	for {
+		j = plainEnd(p, j, len(s))
+		for j < len(s) && plain[at(p, j)] {
+			j++
+		}
+		if j >= len(s) {
+			return j, k, false
+		}
+		c := at(p, j)
+		if c == '"' {
+			return j, k, true
+		}
+		if c == '\\' {
+			k = tEscaped
+		}
+		var ok bool
+		if j, ok = strSpecial(s, j); !ok {
+			return j, k, false
+		}
+	}
+}
+
 // at returns the byte at i of the string that starts at p, without a
 // bounds check: the caller has checked that i is within the string.
 func at(p *byte, i int) byte {
@@ -337,8 +343,8 @@ func load64(p *byte, i int) uint64 {
 	return binary.LittleEndian.Uint64((*[8]byte)(unsafe.Add(unsafe.Pointer(p), i))[:])
 }
 
-// skipDigits returns the index of the first byte from i on, before end, that
-// is not a decimal digit, in the string that starts at p.
+// skipDigits returns the index of the first byte from i on, before end,
+// that is not a decimal digit, in the string that starts at p.
 func skipDigits(p *byte, i, end int) int {
 	for i < end && at(p, i)-'0' <= 9 {
 		i++
