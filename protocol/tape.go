@@ -220,6 +220,7 @@ after:
 		return buf[:nt], skipSpace(s, i) == end
 	}
 	n++
+counted:
 	if i >= end {
 		return buf[:nt], false
 	}
@@ -272,9 +273,34 @@ key:
 	tk = &buf[nt]
 	tk.start, tk.end, tk.next, tk.n, tk.kind = int32(i+1), int32(j), int32(nt+1), 0, k
 	nt++
-	if i = j + 1; i+1 < end && at(p, i) == ':' && at(p, i+1) > ' ' {
-		i++
-		goto value
+	if i = j + 1; i+1 < end && at(p, i) == ':' {
+		if c = at(p, i+1); c == '"' {
+			// A string value, as most are: scanned here, and the next
+			// key too when it follows at once.
+			i += 2
+			k = tString
+			if j = plainEnd(p, i, end); j >= end || at(p, j) != '"' {
+				if j, k, ok = stringRest(s, j); !ok {
+					return buf[:nt], false
+				}
+			}
+			if nt >= len(buf) {
+				buf = grow(buf)
+			}
+			tk = &buf[nt]
+			tk.start, tk.end, tk.next, tk.n, tk.kind = int32(i), int32(j), int32(nt+1), 0, k
+			nt++
+			n++
+			if i = j + 1; i+1 < end && at(p, i) == ',' && at(p, i+1) == '"' {
+				i++
+				goto key
+			}
+			goto counted
+		}
+		if c > ' ' {
+			i++
+			goto value
+		}
 	}
 	if i < end && at(p, i) <= ' ' {
 		i = skipSpace(s, i)
@@ -500,11 +526,12 @@ func (t *tape) members(i int32, slots *keySlots, out []int32) {
 	for k := range out {
 		out[k] = -1
 	}
-	toks, src := t.toks, t.src
+	toks, src := t.toks, unsafe.StringData(t.src)
 	j := i + 1
 	for range toks[i].n {
 		tk := &toks[j]
-		key := src[tk.start:tk.end]
+		// The key's text, within the source by construction of the tape.
+		key := unsafe.String((*byte)(unsafe.Add(unsafe.Pointer(src), tk.start)), tk.end-tk.start)
 		if tk.kind != tString {
 			key = t.str(j)
 		}
