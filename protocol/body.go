@@ -49,7 +49,11 @@ type Body struct {
 // gives it. The body is read as it is; it must not change while b is in
 // use.
 func (d *Decoder) Scan(body string, b *Body) Kind {
-	*b = Body{dec: d, body: body, outer: b.outer, inner: b.inner, sbuf: b.sbuf[:0], raw: b.raw}
+	// Clear b in place, keeping its buffers: building the new Body aside
+	// would copy all of it twice.
+	outer, inner, sbuf, raw := b.outer.toks, b.inner.toks, b.sbuf[:0], b.raw
+	*b = Body{}
+	b.dec, b.body, b.outer.toks, b.inner.toks, b.sbuf, b.raw = d, body, outer, inner, sbuf, raw
 	b.kind = b.scan()
 	return b.kind
 }
