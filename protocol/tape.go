@@ -93,19 +93,18 @@ const maxNesting = 10000
 // each after a check that it is within s.
 func scanTokens(toks []tok, s string) ([]tok, bool) {
 	var (
-		p      = unsafe.StringData(s)
-		end    = len(s)
-		buf    = toks[:cap(toks)]
-		nt     = len(toks) // tokens written to buf
-		i      = skipSpace(s, 0)
-		top    = int32(-1) // the innermost open container's token
-		n      = int32(0)  // its elements so far
-		closer = byte(0)   // the byte that closes it: '}' or ']'
-		j      int
-		k      tokKind
-		c      byte
-		tk     *tok
-		ok     bool
+		p   = unsafe.StringData(s)
+		end = len(s)
+		buf = toks[:cap(toks)]
+		nt  = len(toks) // tokens written to buf
+		i   = skipSpace(s, 0)
+		top = int32(-1) // the innermost open container's token
+		n   = int32(0)  // its elements so far
+		j   int
+		k   tokKind
+		c   byte
+		tk  *tok
+		ok  bool
 	)
 value:
 	// A value starts at i.
@@ -130,9 +129,9 @@ value:
 		if d > maxNesting {
 			return buf[:nt], false
 		}
-		k, closer = tArray, ']'
+		k = tArray
 		if c == '{' {
-			k, closer = tObject, '}'
+			k = tObject
 		}
 		if nt >= len(buf) {
 			buf = grow(buf)
@@ -147,11 +146,11 @@ value:
 		if i >= end {
 			return buf[:nt], false
 		}
-		if c = at(p, i); c == closer {
+		if at(p, i) == c+2 { // '{'+2 is '}', '['+2 is ']'
 			i++
 			goto close
 		}
-		if closer == '}' {
+		if k == tObject {
 			goto key
 		}
 		goto value
@@ -234,12 +233,13 @@ counted:
 		if i++; i < end && at(p, i) <= ' ' {
 			i = skipSpace(s, i)
 		}
-		if closer == '}' {
+		if buf[top].kind == tObject {
 			goto key
 		}
 		goto value
 	}
-	if c != closer {
+	// Only the bracket of the container's kind closes it.
+	if c != ']' && c != '}' || (c == '}') != (buf[top].kind == tObject) {
 		return buf[:nt], false
 	}
 	i++
@@ -249,11 +249,7 @@ close:
 	top = tk.next
 	tk.end, tk.n, tk.next = int32(i), n, int32(nt)
 	if top >= 0 {
-		tk = &buf[top]
-		n, closer = tk.n, ']'
-		if tk.kind == tObject {
-			closer = '}'
-		}
+		n = buf[top].n
 	}
 	goto after
 key:
