@@ -249,6 +249,24 @@ var base64Values = func() (t [256]byte) {
 	return t
 }()
 
+// base64At[k] maps a character at position k of a quantum of 4 to its
+// value in place in the quantum's 24 bits, and any byte outside the
+// alphabet to base64Bad.
+var base64At = func() (t [4][256]uint32) {
+	for k := range t {
+		for c, v := range base64Values {
+			if v == 0xFF {
+				t[k][c] = base64Bad
+			} else {
+				t[k][c] = uint32(v) << (18 - 6*k)
+			}
+		}
+	}
+	return t
+}()
+
+const base64Bad = 1 << 31
+
 // decodeBase64 decodes s into dst, which has room for it, in one pass
 // that also checks what isBase64 checks; ok is false when s is not strict
 // standard base64. Like base64.StdEncoding, it ignores the unused bits of
@@ -268,13 +286,14 @@ func decodeBase64(dst []byte, s string) (n int, ok bool) {
 	i := 0
 	for ; i+8 <= len(chars) && n+8 <= len(dst); i += 8 {
 		c := chars[i : i+8]
-		v0, v1, v2, v3 := base64Values[c[0]], base64Values[c[1]], base64Values[c[2]], base64Values[c[3]]
-		v4, v5, v6, v7 := base64Values[c[4]], base64Values[c[5]], base64Values[c[6]], base64Values[c[7]]
-		if (v0|v1|v2|v3|v4|v5|v6|v7)&0xC0 != 0 {
+		// Each quantum of 4 characters in the low 24 bits, and bit 31 set
+		// by any character outside the alphabet.
+		x := base64At[0][c[0]] | base64At[1][c[1]] | base64At[2][c[2]] | base64At[3][c[3]]
+		y := base64At[0][c[4]] | base64At[1][c[5]] | base64At[2][c[6]] | base64At[3][c[7]]
+		if (x|y)&base64Bad != 0 {
 			return 0, false
 		}
-		v := uint64(v0)<<58 | uint64(v1)<<52 | uint64(v2)<<46 | uint64(v3)<<40 | uint64(v4)<<34 | uint64(v5)<<28 | uint64(v6)<<22 | uint64(v7)<<16
-		binary.BigEndian.PutUint64(dst[n:], v) // the last 2 bytes are overwritten next
+		binary.BigEndian.PutUint64(dst[n:], uint64(x)<<40|uint64(y)<<16) // the last 2 bytes are overwritten next
 		n += 6
 	}
 	for ; i+4 <= len(chars); i += 4 {
