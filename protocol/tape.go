@@ -433,13 +433,14 @@ const (
 // special has the high bit of the first byte of w (in memory order) that
 // is a quote, a backslash, below 0x20 or not ASCII set, and no lower bit
 // set; bytes after that one may be flagged wrongly. Below that byte no
-// subtraction borrows, so a byte's high bit is set only when it is a quote
-// (b^'"' - 1), a backslash (b^'\\' - 1), a control character (b - 0x20)
-// or not ASCII (b, and b^'"' - 1 and b^'\\' - 1 for b > 0x80).
+// subtraction borrows, so a byte b has its high bit set only when it is a
+// quote (b^'"' - 1), a backslash (b^'\\' - 1) or a control character
+// (b - 0x20); for b >= 0x80, b^'"' and b^'\\' are both >= 0x80 and not
+// both 0x80, so one of them minus 1 keeps the high bit.
 func special(w uint64) uint64 {
 	q := w ^ (ones * '"')
 	bs := w ^ (ones * '\\')
-	return ((q - ones) | (bs - ones) | (w - ones*0x20) | w) & highs
+	return ((q - ones) | (bs - ones) | (w - ones*0x20)) & highs
 }
 
 func unhex(c byte) int {
