@@ -111,7 +111,10 @@ value:
 	if i >= end {
 		return buf[:nt], false
 	}
-	switch c = at(p, i); c {
+	c = at(p, i)
+valueAt:
+	// A value starts at i, with byte c.
+	switch c {
 	case '"':
 		k = tString
 		if j = plainEnd(p, i+1, end); j >= end || at(p, j) != '"' {
@@ -257,6 +260,8 @@ key:
 	if i >= end || at(p, i) != '"' {
 		return buf[:nt], false
 	}
+quotedKey:
+	// The key's quote is at i.
 	k = tString
 	if j = plainEnd(p, i+1, end); j >= end || at(p, j) != '"' {
 		if j, k, ok = stringRest(s, j); !ok {
@@ -289,13 +294,13 @@ key:
 			n++
 			if i = j + 1; i+1 < end && at(p, i) == ',' && at(p, i+1) == '"' {
 				i++
-				goto key
+				goto quotedKey
 			}
 			goto counted
 		}
 		if c > ' ' {
 			i++
-			goto value
+			goto valueAt
 		}
 	}
 	if i < end && at(p, i) <= ' ' {
