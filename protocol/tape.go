@@ -528,12 +528,15 @@ func (t *tape) members(i int32, slots *keySlots, out []int32) {
 	for k := range out {
 		out[k] = -1
 	}
-	toks, src := t.toks, unsafe.StringData(t.src)
+	// The members of a token on the tape and their offsets are within the
+	// tape and its source by construction, so they are read without
+	// bounds checks.
+	toks, src := unsafe.Pointer(unsafe.SliceData(t.toks)), unsafe.Pointer(unsafe.StringData(t.src))
+	token := func(j int32) *tok { return (*tok)(unsafe.Add(toks, uintptr(j)*unsafe.Sizeof(tok{}))) }
 	j := i + 1
-	for range toks[i].n {
-		tk := &toks[j]
-		// The key's text, within the source by construction of the tape.
-		key := unsafe.String((*byte)(unsafe.Add(unsafe.Pointer(src), tk.start)), tk.end-tk.start)
+	for range t.toks[i].n {
+		tk := token(j)
+		key := unsafe.String((*byte)(unsafe.Add(src, tk.start)), int(uint32(tk.end-tk.start)))
 		if tk.kind != tString {
 			key = t.str(j)
 		}
@@ -583,7 +586,7 @@ func (t *tape) members(i int32, slots *keySlots, out []int32) {
 		if k = int(slots[k]); k > 0 {
 			out[k-1] = j + 1
 		}
-		j = toks[j+1].next
+		j = token(j + 1).next
 	}
 }
 
