@@ -122,7 +122,14 @@ valueAt:
 				return buf[:nt], false
 			}
 		}
-		i++
+		if nt >= len(buf) {
+			buf = grow(buf)
+		}
+		tk = &buf[nt]
+		tk.start, tk.end, tk.next, tk.n, tk.kind = int32(i+1), int32(j), int32(nt+1), 0, k
+		nt++
+		i = j + 1
+		goto after
 	case '{', '[':
 		d := int32(1)
 		if top >= 0 {
@@ -206,16 +213,14 @@ valueAt:
 		}
 		k = tNumber
 	}
-	// A scalar from i to j; a string's closing quote is at j.
+	// A number or literal from i to j.
 	if nt >= len(buf) {
 		buf = grow(buf)
 	}
 	tk = &buf[nt]
 	tk.start, tk.end, tk.next, tk.n, tk.kind = int32(i), int32(j), int32(nt+1), 0, k
 	nt++
-	if i = j; k <= tEscaped && k >= tString {
-		i++
-	}
+	i = j
 after:
 	// A value ends at i: a comma or the end of its container follows.
 	if top < 0 {
@@ -380,6 +385,8 @@ func skipDigits(p *byte, i, end int) int {
 }
 
 // grow makes room for more tokens, its whole capacity in use.
+//
+//go:noinline
 func grow(buf []tok) []tok {
 	buf = slices.Grow(buf, 1)
 	return buf[:cap(buf)]
