@@ -201,9 +201,9 @@ func (b *Body) envelope() bool {
 
 // The members looked up on every document, event and object, in one pass
 // each. Their keys are numbered (the switch in members); a keySlots maps
-// each number to the index+1 of the member in an array of a Body, or to 0. An outer
-// document's members are those of a MEGA document followed by those of an
-// SNS envelope (from envType on).
+// each number to the index+1 of the member in an array of a Body, or to
+// 0. An outer document's members are those of a MEGA document followed by
+// those of an SNS envelope (from envType on).
 
 const (
 	kOther = iota

@@ -120,8 +120,8 @@ func cstring(s string, i, last int) (int, bool) {
 	return -1, false
 }
 
-// validUTF8 is utf8.ValidString with the ASCII strings most are checked
-// 8 bytes at a time in line.
+// validUTF8 is utf8.ValidString, checking in line, 8 bytes at a time, the
+// ASCII that most strings are.
 func validUTF8(s string) bool {
 	p := unsafe.StringData(s)
 	j := 0
