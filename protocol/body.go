@@ -2,7 +2,6 @@ package protocol
 
 import (
 	"encoding/base64"
-	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -31,10 +30,10 @@ type Body struct {
 	root         int32    // the payload document on t
 	sns          bool     // the body is an SNS envelope, at the root of outer
 	mega         bool     // the document is a valid MEGA event on t
-	rk           [5]int32 // the members of the document under rootKeys
-	ek           [7]int32 // a MEGA event's event members under eventKeyList
-	ok           [5]int32 // a MEGA event's object members under objectKeys
-	env          [5]int32 // the outer document's members under envKeys
+	rk           [5]int32 // the members of the document, by rootSlots
+	ek           [7]int32 // a MEGA event's event members, by eventSlots
+	ok           [5]int32 // a MEGA event's object members, by objectSlots
+	env          [5]int32 // the outer document's envelope members
 	outerKeys    bool     // rk and env hold the outer root's members
 	txtTape      *tape    // a text payload that is a JSON string literal
 	txt          string
@@ -52,7 +51,11 @@ type Body struct {
 // gives it. The body is read as it is; it must not change while b is in
 // use.
 func (d *Decoder) Scan(body string, b *Body) Kind {
-	*b = Body{dec: d, body: body, outer: b.outer, inner: b.inner, sbuf: b.sbuf[:0], raw: b.raw}
+	// Clear b in place, keeping its buffers: building the new Body aside
+	// would copy all of it twice.
+	outer, inner, sbuf, raw := b.outer.toks, b.inner.toks, b.sbuf[:0], b.raw
+	*b = Body{}
+	b.dec, b.body, b.outer.toks, b.inner.toks, b.sbuf, b.raw = d, body, outer, inner, sbuf, raw
 	b.kind = b.scan()
 	return b.kind
 }
@@ -103,10 +106,10 @@ func (b *Body) scan() Kind {
 		t := &b.outer
 		switch t.toks[0].kind {
 		case tObject:
-			var f [10]int32
-			t.members(0, outerKeyList, f[:])
-			copy(b.rk[:], f[:5])
-			copy(b.env[:], f[5:])
+			var f [envMessage + 1]int32
+			t.members(0, &outerSlots, f[:])
+			copy(b.rk[:], f[:envType])
+			copy(b.env[:], f[envType:])
 			b.outerKeys = true
 			if b.envelope() {
 				if b.dec.Verify != nil {
@@ -198,13 +201,54 @@ func (b *Body) envelope() bool {
 	return true
 }
 
-// The keys looked up on every document and event, in one pass each.
+// The members looked up on every document, event and object, in one pass
+// each. Their keys are numbered (the switch in members); a keySlots maps
+// each number to the index+1 of the member in an array of a Body, or to
+// 0. An outer document's members are those of a MEGA document followed by
+// those of an SNS envelope (from envType on).
+
+const (
+	kOther = iota
+	kProtocol
+	kVersion
+	kEvent
+	kObject
+	kExtra
+	kType
+	kMessageID
+	kTopicARN
+	kTimestamp
+	kMessage
+	kName
+	kEventTimestamp
+	kDomain
+	kSubject
+	kPublisher
+	kAttributes
+	kCurrent
+	kPrevious
+	kObjectType
+	kID
+	nKeys
+)
+
+type keySlots [nKeys]int8
+
 var (
-	rootKeys     = []string{"protocol", "version", "event", "object", "extra"}
-	eventKeyList = []string{"name", "timestamp", "version", "domain", "subject", "publisher", "attributes"}
-	envKeys      = []string{"Type", "MessageId", "TopicArn", "Timestamp", "Message"}
-	objectKeys   = []string{"current", "previous", "type", "id", "version"}
-	outerKeyList = append(slices.Clip(rootKeys), envKeys...)
+	rootSlots = keySlots{
+		kProtocol: rProtocol + 1, kVersion: rVersion + 1, kEvent: rEvent + 1, kObject: rObject + 1, kExtra: rExtra + 1,
+	}
+	outerSlots = keySlots{
+		kProtocol: rProtocol + 1, kVersion: rVersion + 1, kEvent: rEvent + 1, kObject: rObject + 1, kExtra: rExtra + 1,
+		kType: envType + 1, kMessageID: envMessageID + 1, kTopicARN: envTopicARN + 1, kTimestamp: envTimestamp + 1, kMessage: envMessage + 1,
+	}
+	eventSlots = keySlots{
+		kName: eName + 1, kEventTimestamp: eTimestamp + 1, kVersion: eVersion + 1, kDomain: eDomain + 1,
+		kSubject: eSubject + 1, kPublisher: ePublisher + 1, kAttributes: eAttributes + 1,
+	}
+	objectSlots = keySlots{
+		kCurrent: oCurrent + 1, kPrevious: oPrevious + 1, kObjectType: oType + 1, kID: oID + 1, kVersion: oVersion + 1,
+	}
 )
 
 const (
@@ -221,6 +265,11 @@ const (
 	rEvent
 	rObject
 	rExtra
+	envType // the SNS envelope's members follow a document's
+	envMessageID
+	envTopicARN
+	envTimestamp
+	envMessage
 )
 
 const (
@@ -236,7 +285,7 @@ const (
 // document classifies the document at token r of t.
 func (b *Body) document(t *tape, r int32) Kind {
 	if t != &b.outer || r != 0 || !b.outerKeys {
-		t.members(r, rootKeys, b.rk[:])
+		t.members(r, &rootSlots, b.rk[:])
 	}
 	b.t, b.root = t, r
 	if !isMegaTape(t, b.rk[rProtocol], b.rk[rVersion]) {
@@ -257,6 +306,9 @@ func isMegaTape(t *tape, p, v int32) bool {
 	}
 	if v < 0 || !t.isNumber(v) {
 		return false
+	}
+	if t.toks[v].kind == tNumber && t.text(v) == "1" {
+		return true // as every encoder writes it
 	}
 	var buf [32]byte
 	f, err := strconv.ParseFloat(t.numText(v, buf[:0]), 64)
@@ -279,7 +331,7 @@ func (b *Body) validMega() bool {
 	if absent(t, ev) || t.toks[ev].kind != tObject {
 		return false
 	}
-	t.members(ev, eventKeyList, b.ek[:])
+	t.members(ev, &eventSlots, b.ek[:])
 	name := b.ek[eName]
 	if name < 0 || !isStr(t, name) || t.toks[name].start == t.toks[name].end {
 		return false
@@ -309,7 +361,7 @@ func (b *Body) validMega() bool {
 	if !isObject(t, o) {
 		return false
 	}
-	t.members(o, objectKeys, b.ok[:])
+	t.members(o, &objectSlots, b.ok[:])
 	cur := b.ok[oCurrent]
 	return cur >= 0 && isObject(t, cur) && t.toks[cur].n > 0 &&
 		optional(t, b.ok[oPrevious], isObject) &&
@@ -337,8 +389,15 @@ func tapeVersion(t *tape, i int32) (int, bool) {
 	}
 	var n int
 	var ok bool
-	switch t.toks[i].kind {
-	case tNumber, tInt32, tInt64, tDouble:
+	switch tk := &t.toks[i]; tk.kind {
+	case tNumber:
+		if tk.end-tk.start == 1 {
+			// A single digit, as versions mostly are.
+			n, ok = int(t.src[tk.start]-'0'), true
+			break
+		}
+		n, ok = integer(t.text(i))
+	case tInt32, tInt64, tDouble:
 		if t.isNumber(i) {
 			var buf [32]byte
 			n, ok = integer(t.numText(i, buf[:0]))

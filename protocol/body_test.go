@@ -2,9 +2,11 @@ package protocol
 
 import (
 	"encoding/base64"
+	"encoding/binary"
 	"encoding/json"
 	"fmt"
 	"math"
+	"math/bits"
 	"os"
 	"reflect"
 	"strings"
@@ -108,6 +110,14 @@ var scanSeeds = []string{
 	`{"Type":"Notification","MessageId":"m","TopicArn":"arn:aws:sns:us-east-1:1:t","Timestamp":"t","Message":"12"}`,
 	`{"Type":"SubscriptionConfirmation","MessageId":"m","TopicArn":"arn:aws:sns:us-east-1:1:u","Timestamp":"t","Message":"x"}`,
 	"eyJhIjoxfQ==", "BQAAAAA=", "1234", "abcd", "plain text",
+	// Strings that end in, or run past, the last 8 bytes of the body.
+	`"abcdefg"`, `"abcdefgh"`, `["abcdefgh\u00e9"]`, `"abc`, `"abcdefghijklmnop`, "\"abcdefgh\x7f\"", "\"abcdefg\xff\"",
+	"\"a\xc3\xa9b\"", "{\"k\xc3\xa9y\":\"S\xc3\xa3o Paulo\"}", "[\"abc\x00\"]", "[\"\tx\"]", `["a\"b","\\",""]`,
+	// Compact members: string values, numbers, literals and containers
+	// straight after the colon; and everything a member may get wrong.
+	`{"a":"b","c":"d","e":1,"f":-2.5e-3,"g":true,"h":null,"i":{},"j":[],"k":{"l":"m"}}`,
+	`{"a":"b" ,"c" :"d", "e" : "f"}`, `{"a":"b":1}`, `{"a","b"}`, `{"a":"b",}`, `{"a":"b"`, `{"a":`, `{"a"`, `{1:2}`, `{"a":1]`, `[1}`,
+	`[1,]`, `[,1]`, `[-]`, `[-0]`, `[0.]`, `[.5]`, `[1e]`, `[1E+]`, `[1e-07]`, `[tru]`, `[nulll]`, `[fals]`, `[[],[{}],{"a":[]}]`,
 }
 
 func addScanSeeds(f *testing.F) {
@@ -168,6 +178,29 @@ func TestScanSeeds(t *testing.T) {
 	for _, s := range scanSeeds {
 		for _, d := range scanDecoders {
 			checkScan(t, d, &b, s)
+		}
+	}
+}
+
+// TestScanStringBytes puts every kind of byte a string treats apart at
+// every position of the 8-byte words the scanner reads strings in, in
+// values and keys, and checks that the scan accepts and reads what
+// codec.DecodeJSON does.
+func TestScanStringBytes(t *testing.T) {
+	var tp tape
+	for n := range 18 {
+		for _, b := range []string{`"`, `\"`, `\\`, `\u00e9`, `\x`, "\x00", "\x1f", " ", "\x7f", "\x80", "\xc3\xa9", "\xc3", "\xff", "\U0001F600"} {
+			pre := strings.Repeat("a", n)
+			for _, body := range []string{
+				`["` + pre + b + `x"]`, `{"` + pre + b + `x":1}`, `{"k":"` + pre + b + `"}`, `"` + pre + b, `"` + pre + b + `"`,
+			} {
+				v, err := codec.DecodeJSON([]byte(body))
+				if ok := tp.scanJSON(body); ok != (err == nil) {
+					t.Fatalf("scanJSON(%q) = %v, DecodeJSON error %v", body, ok, err)
+				} else if ok && !reflect.DeepEqual(tp.decode(0, false), v) {
+					t.Fatalf("decode(%q) = %#v, want %#v", body, tp.decode(0, false), v)
+				}
+			}
 		}
 	}
 }
@@ -240,6 +273,29 @@ func FuzzScanBSON(f *testing.F) {
 	})
 }
 
+// TestScanBSONStrings puts a NUL-terminated key and a string value of
+// every length up to 17, with a byte beyond ASCII (valid UTF-8 or not) at
+// every position, in a BSON body, and checks that the scan reads it as the
+// decoder does.
+func TestScanBSONStrings(t *testing.T) {
+	var b Body
+	for n := range 18 {
+		for _, kv := range [][2]string{{"", ""}, {"\xc3\xa9", ""}, {"", "\xc3\xa9"}, {"\xff", ""}, {"", "\xff"}, {"\xc3", ""}, {"", "\xc3"}} {
+			key, val := strings.Repeat("k", n)+kv[0]+"z", strings.Repeat("v", n)+kv[1]
+			raw := []byte{0, 0, 0, 0, 0x02}
+			raw = append(raw, key...)
+			raw = append(raw, 0)
+			raw = binary.LittleEndian.AppendUint32(raw, uint32(len(val)+1))
+			raw = append(raw, val...)
+			raw = append(raw, 0, 0)
+			binary.LittleEndian.PutUint32(raw, uint32(len(raw)))
+			for _, d := range scanDecoders {
+				checkScan(t, d, &b, base64.StdEncoding.EncodeToString(raw))
+			}
+		}
+	}
+}
+
 // FuzzDecodeBase64 checks the one-pass base64 decoder against isBase64
 // and encoding/base64.
 func FuzzDecodeBase64(f *testing.F) {
@@ -278,6 +334,22 @@ func TestDaysIn(t *testing.T) {
 				if valid := tm.Day() == d; valid != (d <= daysIn(m, y)) {
 					t.Fatalf("%04d-%02d-%02d: time.Date says valid %v, daysIn %d", y, m, d, valid, daysIn(m, y))
 				}
+			}
+		}
+	}
+}
+
+// TestSpecial checks the test for the bytes a string scan stops at, for
+// every byte at every position of a word of plain bytes.
+func TestSpecial(t *testing.T) {
+	for pos := range 8 {
+		for c := range 256 {
+			w := []byte("abcdefgh")
+			w[pos] = byte(c)
+			m := special(binary.LittleEndian.Uint64(w))
+			want := c == '"' || c == '\\' || c < 0x20 || c >= 0x80
+			if got := m != 0 && bits.TrailingZeros64(m)>>3 == pos; got != want || m != 0 && !got {
+				t.Errorf("special(%q) = %#x; byte %d special: %v", w, m, pos, want)
 			}
 		}
 	}

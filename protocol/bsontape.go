@@ -4,9 +4,11 @@ import (
 	"encoding/binary"
 	"encoding/json"
 	"math"
+	"math/bits"
 	"strconv"
 	"time"
 	"unicode/utf8"
+	"unsafe"
 
 	"github.com/sqs-mega/sqs-mega-go/codec"
 )
@@ -50,24 +52,19 @@ func (t *tape) bsonDoc(start, end int, kind tokKind, depth int) bool {
 		return false
 	}
 	at := len(t.toks)
-	t.toks = append(t.toks, tok{start: int32(start), end: int32(end), kind: kind})
+	t.push(int32(start), int32(end), kind)
 	i, last := start+4, end-1
 	n := int32(0)
 	for i < last {
 		typ := s[i]
 		i++
 		// The key: a NUL-terminated UTF-8 string, mostly short and ASCII.
-		k := 0
-		var high byte
-		for i+k < last && s[i+k] != 0 {
-			high |= s[i+k]
-			k++
-		}
-		if i+k == last || high >= utf8.RuneSelf && !utf8.ValidString(s[i:i+k]) {
+		k, ascii := cstring(s, i, last)
+		if k < 0 || !ascii && !utf8.ValidString(s[i:i+k]) {
 			return false
 		}
 		if kind == tObject {
-			t.toks = append(t.toks, tok{start: int32(i), end: int32(i + k), next: int32(len(t.toks) + 1), kind: tString})
+			t.push(int32(i), int32(i+k), tString)
 		}
 		i += k + 1
 		var ok bool
@@ -81,6 +78,66 @@ func (t *tape) bsonDoc(start, end int, kind tokKind, depth int) bool {
 	return true
 }
 
+// push appends a token for s[start:end], its next the token after it (a
+// document or array corrects it when it ends). It writes the fields in
+// place: a token built aside and copied in would be read back before its
+// stores had landed, which stalls the pipeline on every token.
+func (t *tape) push(start, end int32, k tokKind) {
+	n := len(t.toks)
+	if n == cap(t.toks) {
+		t.toks = grow(t.toks)
+	}
+	t.toks = t.toks[:n+1]
+	tk := &t.toks[n]
+	tk.start, tk.end, tk.next, tk.n, tk.kind = start, end, int32(n+1), 0, k
+}
+
+// cstring returns the length of the NUL-terminated string at s[i:], which
+// must end before last, or -1, and whether it is all ASCII; 8 bytes at a
+// time while 8 are left.
+func cstring(s string, i, last int) (int, bool) {
+	p := unsafe.StringData(s)
+	var high uint64 // the bytes before the NUL, or'ed
+	j := i
+	for ; j+8 <= last; j += 8 {
+		w := load64(p, j)
+		// The first zero byte is flagged exactly: no borrow comes from
+		// below it.
+		if z := (w - ones) &^ w & highs; z != 0 {
+			b := bits.TrailingZeros64(z) >> 3
+			high |= w & (1<<(8*b) - 1)
+			return j + b - i, high&highs == 0
+		}
+		high |= w
+	}
+	for ; j < last; j++ {
+		c := s[j]
+		if c == 0 {
+			return j - i, high&highs == 0
+		}
+		high |= uint64(c)
+	}
+	return -1, false
+}
+
+// validUTF8 is utf8.ValidString, checking in line, 8 bytes at a time, the
+// ASCII that most strings are.
+func validUTF8(s string) bool {
+	p := unsafe.StringData(s)
+	j := 0
+	for ; j+8 <= len(s); j += 8 {
+		if load64(p, j)&highs != 0 {
+			return utf8.ValidString(s[j:])
+		}
+	}
+	for ; j < len(s); j++ {
+		if s[j] >= utf8.RuneSelf {
+			return utf8.ValidString(s[j:])
+		}
+	}
+	return true
+}
+
 // bsonValue scans the value of type typ at i, before last.
 func (t *tape) bsonValue(typ byte, i, last, depth int) (int, bool) {
 	s := t.src
@@ -88,7 +145,7 @@ func (t *tape) bsonValue(typ byte, i, last, depth int) (int, bool) {
 		if last-i < n {
 			return i, false
 		}
-		t.toks = append(t.toks, tok{start: int32(i), end: int32(i + n), next: int32(len(t.toks) + 1), kind: k})
+		t.push(int32(i), int32(i+n), k)
 		return i + n, true
 	}
 	switch typ {
@@ -99,10 +156,10 @@ func (t *tape) bsonValue(typ byte, i, last, depth int) (int, bool) {
 			return i, false
 		}
 		l := int32At(s, i)
-		if l < 1 || l > int64(last-i-4) || s[i+4+int(l)-1] != 0 || !utf8.ValidString(s[i+4:i+4+int(l)-1]) {
+		if l < 1 || l > int64(last-i-4) || s[i+4+int(l)-1] != 0 || !validUTF8(s[i+4:i+4+int(l)-1]) {
 			return i, false
 		}
-		t.toks = append(t.toks, tok{start: int32(i + 4), end: int32(i + 4 + int(l) - 1), next: int32(len(t.toks) + 1), kind: tString})
+		t.push(int32(i+4), int32(i+4+int(l)-1), tString)
 		return i + 4 + int(l), true
 	case 0x03, 0x04:
 		if last-i < 4 {
@@ -192,6 +249,24 @@ var base64Values = func() (t [256]byte) {
 	return t
 }()
 
+// base64At[k] maps a character at position k of a quantum of 4 to its
+// value in place in the quantum's 24 bits, and any byte outside the
+// alphabet to base64Bad.
+var base64At = func() (t [4][256]uint32) {
+	for k := range t {
+		for c, v := range base64Values {
+			if v == 0xFF {
+				t[k][c] = base64Bad
+			} else {
+				t[k][c] = uint32(v) << (18 - 6*k)
+			}
+		}
+	}
+	return t
+}()
+
+const base64Bad = 1 << 31
+
 // decodeBase64 decodes s into dst, which has room for it, in one pass
 // that also checks what isBase64 checks; ok is false when s is not strict
 // standard base64. Like base64.StdEncoding, it ignores the unused bits of
@@ -211,13 +286,14 @@ func decodeBase64(dst []byte, s string) (n int, ok bool) {
 	i := 0
 	for ; i+8 <= len(chars) && n+8 <= len(dst); i += 8 {
 		c := chars[i : i+8]
-		v0, v1, v2, v3 := base64Values[c[0]], base64Values[c[1]], base64Values[c[2]], base64Values[c[3]]
-		v4, v5, v6, v7 := base64Values[c[4]], base64Values[c[5]], base64Values[c[6]], base64Values[c[7]]
-		if (v0|v1|v2|v3|v4|v5|v6|v7)&0xC0 != 0 {
+		// Each quantum of 4 characters in the low 24 bits, and bit 31 set
+		// by any character outside the alphabet.
+		x := base64At[0][c[0]] | base64At[1][c[1]] | base64At[2][c[2]] | base64At[3][c[3]]
+		y := base64At[0][c[4]] | base64At[1][c[5]] | base64At[2][c[6]] | base64At[3][c[7]]
+		if (x|y)&base64Bad != 0 {
 			return 0, false
 		}
-		v := uint64(v0)<<58 | uint64(v1)<<52 | uint64(v2)<<46 | uint64(v3)<<40 | uint64(v4)<<34 | uint64(v5)<<28 | uint64(v6)<<22 | uint64(v7)<<16
-		binary.BigEndian.PutUint64(dst[n:], v) // the last 2 bytes are overwritten next
+		binary.BigEndian.PutUint64(dst[n:], uint64(x)<<40|uint64(y)<<16) // the last 2 bytes are overwritten next
 		n += 6
 	}
 	for ; i+4 <= len(chars); i += 4 {

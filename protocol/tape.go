@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"math"
 	"math/bits"
+	"slices"
 	"unicode"
 	"unicode/utf16"
 	"unicode/utf8"
@@ -57,19 +58,13 @@ const maxTape = math.MaxInt32 - 1
 // ASCII in JSON, so only strings are checked for UTF-8.
 func (t *tape) scanJSON(s string) bool {
 	t.src, t.shared = s, true
-	t.toks = t.toks[:0]
 	if len(s) > maxTape {
+		t.toks = t.toks[:0]
 		return false
 	}
-	p := scanner{s: s, b: unsafe.Slice(unsafe.StringData(s), len(s)), t: t}
-	i, ok := p.value(skipSpace(s, 0), 0)
-	return ok && skipSpace(s, i) == len(s)
-}
-
-type scanner struct {
-	s string
-	b []byte // s, read-only
-	t *tape
+	var ok bool
+	t.toks, ok = scanTokens(t.toks[:0], s)
+	return ok
 }
 
 func skipSpace(s string, i int) int {
@@ -87,179 +82,359 @@ func skipSpace(s string, i int) int {
 // maxNesting is encoding/json's limit on nested arrays and objects.
 const maxNesting = 10000
 
-func (p *scanner) value(i, depth int) (int, bool) {
-	s := p.s
-	if i >= len(s) {
-		return i, false
+// scanTokens appends the tokens of the JSON text s to toks, in one loop
+// over the text without recursion. While an array or object is open, its
+// token's next holds the index of the enclosing container's token (or -1)
+// and its end its depth; while a container inside it is open, its n holds
+// the elements counted so far. All three get their final values when it
+// closes. Tokens are written in place, field by field: a token built
+// aside and copied in would be read back before its stores had landed,
+// which stalls the pipeline on every token. Bytes are read through at,
+// each after a check that it is within s.
+func scanTokens(toks []tok, s string) ([]tok, bool) {
+	var (
+		p   = unsafe.StringData(s)
+		end = len(s)
+		buf = toks[:cap(toks)]
+		nt  = len(toks) // tokens written to buf
+		i   = skipSpace(s, 0)
+		top = int32(-1) // the innermost open container's token
+		n   = int32(0)  // its elements so far
+		j   int
+		k   tokKind
+		c   byte
+		tk  *tok
+		ok  bool
+	)
+value:
+	// A value starts at i.
+	if i >= end {
+		return buf[:nt], false
 	}
-	at := len(p.t.toks)
-	switch c := s[i]; {
-	case c == '{':
-		if depth >= maxNesting {
-			return i, false
-		}
-		p.t.toks = append(p.t.toks, tok{start: int32(i), kind: tObject})
-		i = skipSpace(s, i+1)
-		n := int32(0)
-		if i < len(s) && s[i] == '}' {
-			i++
-		} else {
-			for {
-				if i >= len(s) || s[i] != '"' {
-					return i, false
-				}
-				var ok bool
-				if i, ok = p.str(i); !ok {
-					return i, false
-				}
-				i = skipSpace(s, i)
-				if i >= len(s) || s[i] != ':' {
-					return i, false
-				}
-				if i = skipSpace(s, i+1); i < len(s) && s[i] == '"' {
-					i, ok = p.str(i)
-				} else {
-					i, ok = p.value(i, depth+1)
-				}
-				if !ok {
-					return i, false
-				}
-				n++
-				i = skipSpace(s, i)
-				if i < len(s) && s[i] == ',' {
-					i = skipSpace(s, i+1)
-					continue
-				}
-				if i < len(s) && s[i] == '}' {
-					i++
-					break
-				}
-				return i, false
+	c = at(p, i)
+valueAt:
+	// A value starts at i, with byte c.
+	switch c {
+	case '"':
+		k = tString
+		if j = plainEnd(p, i+1, end); j >= end || at(p, j) != '"' {
+			if j, k, ok = stringRest(s, j); !ok {
+				return buf[:nt], false
 			}
 		}
-		tk := &p.t.toks[at]
-		tk.end, tk.n, tk.next = int32(i), n, int32(len(p.t.toks))
-		return i, true
-	case c == '[':
-		if depth >= maxNesting {
-			return i, false
+		if nt >= len(buf) {
+			buf = grow(buf)
 		}
-		p.t.toks = append(p.t.toks, tok{start: int32(i), kind: tArray})
-		i = skipSpace(s, i+1)
-		n := int32(0)
-		if i < len(s) && s[i] == ']' {
+		tk = &buf[nt]
+		tk.start, tk.end, tk.next, tk.n, tk.kind = int32(i+1), int32(j), int32(nt+1), 0, k
+		nt++
+		i = j + 1
+		goto after
+	case '{', '[':
+		d := int32(1)
+		if top >= 0 {
+			buf[top].n = n
+			d = buf[top].end + 1
+		}
+		if d > maxNesting {
+			return buf[:nt], false
+		}
+		k = tArray
+		if c == '{' {
+			k = tObject
+		}
+		if nt >= len(buf) {
+			buf = grow(buf)
+		}
+		tk = &buf[nt]
+		tk.start, tk.end, tk.next, tk.n, tk.kind = int32(i), d, top, 0, k
+		top, n = int32(nt), 0
+		nt++
+		if i++; i < end && at(p, i) <= ' ' {
+			i = skipSpace(s, i)
+		}
+		if i >= end {
+			return buf[:nt], false
+		}
+		if at(p, i) == c+2 { // '{'+2 is '}', '['+2 is ']'
 			i++
-		} else {
-			for {
-				var ok bool
-				if i < len(s) && s[i] == '"' {
-					i, ok = p.str(i)
-				} else {
-					i, ok = p.value(i, depth+1)
-				}
-				if !ok {
-					return i, false
-				}
-				n++
-				i = skipSpace(s, i)
-				if i < len(s) && s[i] == ',' {
-					i = skipSpace(s, i+1)
-					continue
-				}
-				if i < len(s) && s[i] == ']' {
-					i++
-					break
-				}
-				return i, false
+			goto close
+		}
+		if k == tObject {
+			goto key
+		}
+		goto value
+	case 't':
+		if end-i < 4 || s[i:i+4] != "true" {
+			return buf[:nt], false
+		}
+		j, k = i+4, tTrue
+	case 'f':
+		if end-i < 5 || s[i:i+5] != "false" {
+			return buf[:nt], false
+		}
+		j, k = i+5, tFalse
+	case 'n':
+		if end-i < 4 || s[i:i+4] != "null" {
+			return buf[:nt], false
+		}
+		j, k = i+4, tNull
+	default:
+		// A number: -?(0|[1-9][0-9]*)(.[0-9]+)?([eE][+-]?[0-9]+)?
+		j = i
+		if c == '-' {
+			if j++; j >= end {
+				return buf[:nt], false
+			}
+			c = at(p, j)
+		}
+		switch {
+		case c == '0':
+			j++
+		case c >= '1' && c <= '9':
+			j = skipDigits(p, j+1, end)
+		default:
+			return buf[:nt], false
+		}
+		if j < end && at(p, j) == '.' {
+			d := j + 1
+			if j = skipDigits(p, d, end); j == d {
+				return buf[:nt], false
 			}
 		}
-		tk := &p.t.toks[at]
-		tk.end, tk.n, tk.next = int32(i), n, int32(len(p.t.toks))
-		return i, true
-	case c == '"':
-		return p.str(i)
-	case c == '-' || c >= '0' && c <= '9':
-		j, ok := number(s, i)
-		if !ok {
-			return j, false
+		if j < end && at(p, j)|0x20 == 'e' {
+			if j++; j < end && (at(p, j) == '+' || at(p, j) == '-') {
+				j++
+			}
+			d := j
+			if j = skipDigits(p, d, end); j == d {
+				return buf[:nt], false
+			}
 		}
-		p.t.toks = append(p.t.toks, tok{start: int32(i), end: int32(j), next: int32(at + 1), kind: tNumber})
-		return j, true
-	case c == 't':
-		return p.literal(i, "true", tTrue)
-	case c == 'f':
-		return p.literal(i, "false", tFalse)
-	case c == 'n':
-		return p.literal(i, "null", tNull)
+		k = tNumber
 	}
-	return i, false
+	// A number or literal from i to j.
+	if nt >= len(buf) {
+		buf = grow(buf)
+	}
+	tk = &buf[nt]
+	tk.start, tk.end, tk.next, tk.n, tk.kind = int32(i), int32(j), int32(nt+1), 0, k
+	nt++
+	i = j
+after:
+	// A value ends at i: a comma or the end of its container follows.
+	if top < 0 {
+		return buf[:nt], skipSpace(s, i) == end
+	}
+	n++
+counted:
+	if i >= end {
+		return buf[:nt], false
+	}
+	if c = at(p, i); c <= ' ' {
+		if i = skipSpace(s, i); i >= end {
+			return buf[:nt], false
+		}
+		c = at(p, i)
+	}
+	if c == ',' {
+		if i++; i < end && at(p, i) <= ' ' {
+			i = skipSpace(s, i)
+		}
+		if buf[top].kind == tObject {
+			goto key
+		}
+		goto value
+	}
+	// Only the bracket of the container's kind closes it.
+	if c != ']' && c != '}' || (c == '}') != (buf[top].kind == tObject) {
+		return buf[:nt], false
+	}
+	i++
+close:
+	// The container top ends before i.
+	tk = &buf[top]
+	top = tk.next
+	tk.end, tk.n, tk.next = int32(i), n, int32(nt)
+	if top >= 0 {
+		n = buf[top].n
+	}
+	goto after
+key:
+	// A member's key starts at i, then a colon and its value follow.
+	if i >= end || at(p, i) != '"' {
+		return buf[:nt], false
+	}
+quotedKey:
+	// The key's quote is at i.
+	k = tString
+	if j = plainEnd(p, i+1, end); j >= end || at(p, j) != '"' {
+		if j, k, ok = stringRest(s, j); !ok {
+			return buf[:nt], false
+		}
+	}
+	if nt >= len(buf) {
+		buf = grow(buf)
+	}
+	tk = &buf[nt]
+	tk.start, tk.end, tk.next, tk.n, tk.kind = int32(i+1), int32(j), int32(nt+1), 0, k
+	nt++
+	if i = j + 1; i+1 < end && at(p, i) == ':' {
+		if c = at(p, i+1); c == '"' {
+			// A string value, as most are: scanned here, and the next
+			// key too when it follows at once.
+			i += 2
+			k = tString
+			if j = plainEnd(p, i, end); j >= end || at(p, j) != '"' {
+				if j, k, ok = stringRest(s, j); !ok {
+					return buf[:nt], false
+				}
+			}
+			if nt >= len(buf) {
+				buf = grow(buf)
+			}
+			tk = &buf[nt]
+			tk.start, tk.end, tk.next, tk.n, tk.kind = int32(i), int32(j), int32(nt+1), 0, k
+			nt++
+			n++
+			if i = j + 1; i+1 < end && at(p, i) == ',' && at(p, i+1) == '"' {
+				i++
+				goto quotedKey
+			}
+			goto counted
+		}
+		if c > ' ' {
+			i++
+			goto valueAt
+		}
+	}
+	if i < end && at(p, i) <= ' ' {
+		i = skipSpace(s, i)
+	}
+	if i >= end || at(p, i) != ':' {
+		return buf[:nt], false
+	}
+	if i++; i < end && at(p, i) <= ' ' {
+		i = skipSpace(s, i)
+	}
+	goto value
 }
 
-func (p *scanner) literal(i int, lit string, k tokKind) (int, bool) {
-	if len(p.s)-i < len(lit) || p.s[i:i+len(lit)] != lit {
-		return i, false
+// plainEnd returns the index of the first byte from j on, in the string
+// of length end that starts at p, that is a quote, a backslash, a control
+// character or beyond ASCII, reading 8 bytes at a time; or the index from
+// which fewer than 8 bytes are left.
+func plainEnd(p *byte, j, end int) int {
+	for j+8 <= end {
+		if m := special(load64(p, j)); m != 0 {
+			return j + bits.TrailingZeros64(m)>>3
+		}
+		j += 8
 	}
-	at := len(p.t.toks)
-	p.t.toks = append(p.t.toks, tok{start: int32(i), end: int32(i + len(lit)), next: int32(at + 1), kind: k})
-	return i + len(lit), true
+	return j
 }
 
-// str scans the string starting with the quote at i.
-func (p *scanner) str(i int) (int, bool) {
-	s := p.s
-	start := i + 1
+// stringRest scans the rest of a string from j, where plainEnd stopped on
+// something other than its closing quote: it returns the index of the
+// closing quote and the string's kind (tEscaped when it has a backslash),
+// or false when the string is not valid JSON and UTF-8.
+func stringRest(s string, j int) (int, tokKind, bool) {
 	k := tString
-	for j := start; j < len(s); j++ {
-		// Skip 8 plain bytes at a time: none a quote, a backslash or a
-		// control character.
-		for j+8 <= len(s) {
-			w := binary.LittleEndian.Uint64(p.b[j:])
-			if m := special(w); m != 0 {
-				j += bits.TrailingZeros64(m) / 8
-				break
-			}
-			j += 8
+	p := unsafe.StringData(s)
+	for {
+		j = plainEnd(p, j, len(s))
+		for j < len(s) && plain[at(p, j)] {
+			j++
 		}
 		if j >= len(s) {
-			break
+			return j, k, false
 		}
-		switch c := s[j]; {
-		case c == '"':
-			at := len(p.t.toks)
-			p.t.toks = append(p.t.toks, tok{start: int32(start), end: int32(j), next: int32(at + 1), kind: k})
-			return j + 1, true
-		case c == '\\':
+		c := at(p, j)
+		if c == '"' {
+			return j, k, true
+		}
+		if c == '\\' {
 			k = tEscaped
-			j++
-			if j >= len(s) {
-				return j, false
-			}
-			switch s[j] {
-			case '"', '\\', '/', 'b', 'f', 'n', 'r', 't':
-			case 'u':
-				if j+4 >= len(s) {
-					return j, false
-				}
-				for _, h := range []byte(s[j+1 : j+5]) {
-					if unhex(h) < 0 {
-						return j, false
-					}
-				}
-				j += 4
-			default:
-				return j, false
-			}
-		case c < 0x20:
-			return j, false
-		case c >= utf8.RuneSelf:
-			r, size := utf8.DecodeRuneInString(s[j:])
-			if r == utf8.RuneError && size == 1 {
-				return j, false
-			}
-			j += size - 1
+		}
+		var ok bool
+		if j, ok = strSpecial(s, j); !ok {
+			return j, k, false
 		}
 	}
-	return len(s), false
+}
+
+// at returns the byte at i of the string that starts at p, without a
+// bounds check: the caller has checked that i is within the string.
+func at(p *byte, i int) byte {
+	return *(*byte)(unsafe.Add(unsafe.Pointer(p), i))
+}
+
+// load64 returns the 8 bytes at i of the string that starts at p, in
+// little-endian order; the caller has checked that they are within it.
+func load64(p *byte, i int) uint64 {
+	return binary.LittleEndian.Uint64((*[8]byte)(unsafe.Add(unsafe.Pointer(p), i))[:])
+}
+
+// skipDigits returns the index of the first byte from i on, before end,
+// that is not a decimal digit, in the string that starts at p.
+func skipDigits(p *byte, i, end int) int {
+	for i < end && at(p, i)-'0' <= 9 {
+		i++
+	}
+	return i
+}
+
+// grow makes room for more tokens, its whole capacity in use.
+//
+//go:noinline
+func grow(buf []tok) []tok {
+	buf = slices.Grow(buf, 1)
+	return buf[:cap(buf)]
+}
+
+// plain is true for the bytes a string holds as they are: not a quote, a
+// backslash, a control character or beyond ASCII.
+var plain = func() (t [256]bool) {
+	for c := 0x20; c < utf8.RuneSelf; c++ {
+		t[c] = c != '"' && c != '\\'
+	}
+	return t
+}()
+
+// strSpecial checks the byte at j inside a string, a backslash, a control
+// character or the start of a multi-byte UTF-8 sequence, and returns the
+// index after what it starts.
+func strSpecial(s string, j int) (int, bool) {
+	switch c := s[j]; {
+	case c == '\\':
+		j++
+		if j >= len(s) {
+			return j, false
+		}
+		switch s[j] {
+		case '"', '\\', '/', 'b', 'f', 'n', 'r', 't':
+			return j + 1, true
+		case 'u':
+			if j+4 >= len(s) {
+				return j, false
+			}
+			for _, h := range []byte(s[j+1 : j+5]) {
+				if unhex(h) < 0 {
+					return j, false
+				}
+			}
+			return j + 5, true
+		}
+		return j, false
+	case c < 0x20:
+		return j, false
+	default:
+		r, size := utf8.DecodeRuneInString(s[j:])
+		if r == utf8.RuneError && size == 1 {
+			return j, false
+		}
+		return j + size, true
+	}
 }
 
 const (
@@ -269,11 +444,15 @@ const (
 
 // special has the high bit of the first byte of w (in memory order) that
 // is a quote, a backslash, below 0x20 or not ASCII set, and no lower bit
-// set; bytes after that one may be flagged wrongly.
+// set; bytes after that one may be flagged wrongly. Below that byte no
+// subtraction borrows, so a byte b has its high bit set only when it is a
+// quote (b^'"' - 1), a backslash (b^'\\' - 1) or a control character
+// (b - 0x20); for b >= 0x80, b^'"' and b^'\\' are both >= 0x80 and not
+// both 0x80, so one of them minus 1 keeps the high bit.
 func special(w uint64) uint64 {
 	q := w ^ (ones * '"')
 	bs := w ^ (ones * '\\')
-	return ((q-ones)&^q | (bs-ones)&^bs | (w-ones*0x20)&^w | w) & highs
+	return ((q - ones) | (bs - ones) | (w - ones*0x20)) & highs
 }
 
 func unhex(c byte) int {
@@ -286,47 +465,6 @@ func unhex(c byte) int {
 		return int(c - 'A' + 10)
 	}
 	return -1
-}
-
-// number scans the JSON number at i: -?(0|[1-9][0-9]*)(.[0-9]+)?([eE][+-]?[0-9]+)?
-func number(s string, i int) (int, bool) {
-	if s[i] == '-' {
-		i++
-	}
-	if i >= len(s) {
-		return i, false
-	}
-	switch {
-	case s[i] == '0':
-		i++
-	case s[i] >= '1' && s[i] <= '9':
-		for i++; i < len(s) && s[i] >= '0' && s[i] <= '9'; i++ {
-		}
-	default:
-		return i, false
-	}
-	if i < len(s) && s[i] == '.' {
-		i++
-		d := i
-		for ; i < len(s) && s[i] >= '0' && s[i] <= '9'; i++ {
-		}
-		if i == d {
-			return i, false
-		}
-	}
-	if i < len(s) && (s[i] == 'e' || s[i] == 'E') {
-		i++
-		if i < len(s) && (s[i] == '+' || s[i] == '-') {
-			i++
-		}
-		d := i
-		for ; i < len(s) && s[i] >= '0' && s[i] <= '9'; i++ {
-		}
-		if i == d {
-			return i, false
-		}
-	}
-	return i, true
 }
 
 // text returns the raw text of token i.
@@ -390,26 +528,72 @@ func (t *tape) member(i int32, k string) int32 {
 	return found
 }
 
-// members sets out[k] to the value of the last member of object i under
-// keys[k], or -1, in one pass over the object.
-func (t *tape) members(i int32, keys []string, out []int32) {
+// members sets out[k] to the value of the last member of object i whose
+// key has slot k+1 in slots, for every k in out, or to -1, in one pass
+// over the object. The switch numbers the keys of every keySlots.
+func (t *tape) members(i int32, slots *keySlots, out []int32) {
 	for k := range out {
 		out[k] = -1
 	}
+	// The members of a token on the tape and their offsets are within the
+	// tape and its source by construction, so they are read without
+	// bounds checks.
+	toks, src := unsafe.Pointer(unsafe.SliceData(t.toks)), unsafe.Pointer(unsafe.StringData(t.src))
+	token := func(j int32) *tok { return (*tok)(unsafe.Add(toks, uintptr(j)*unsafe.Sizeof(tok{}))) }
 	j := i + 1
 	for range t.toks[i].n {
-		tk := &t.toks[j]
-		key := t.src[tk.start:tk.end]
+		tk := token(j)
+		key := unsafe.String((*byte)(unsafe.Add(src, tk.start)), int(uint32(tk.end-tk.start)))
 		if tk.kind != tString {
 			key = t.str(j)
 		}
-		for k, want := range keys {
-			if len(key) == len(want) && key == want {
-				out[k] = j + 1
-				break
-			}
+		var k int
+		switch key {
+		case "protocol":
+			k = kProtocol
+		case "version":
+			k = kVersion
+		case "event":
+			k = kEvent
+		case "object":
+			k = kObject
+		case "extra":
+			k = kExtra
+		case "Type":
+			k = kType
+		case "MessageId":
+			k = kMessageID
+		case "TopicArn":
+			k = kTopicARN
+		case "Timestamp":
+			k = kTimestamp
+		case "Message":
+			k = kMessage
+		case "name":
+			k = kName
+		case "timestamp":
+			k = kEventTimestamp
+		case "domain":
+			k = kDomain
+		case "subject":
+			k = kSubject
+		case "publisher":
+			k = kPublisher
+		case "attributes":
+			k = kAttributes
+		case "current":
+			k = kCurrent
+		case "previous":
+			k = kPrevious
+		case "type":
+			k = kObjectType
+		case "id":
+			k = kID
 		}
-		j = t.toks[j+1].next
+		if k = int(slots[k]); k > 0 {
+			out[k-1] = j + 1
+		}
+		j = token(j + 1).next
 	}
 }
 
