@@ -120,10 +120,10 @@ func (e *engine) poll() {
 			// A full batch: there may be more where it came from.
 			now := e.clock.Now()
 			e.window.observe(now.Sub(sent), now)
-			if len(e.work) == 0 {
-				// No message waits for a handler: the window, not the
-				// handlers, holds the consumer back. Open it, and add a
-				// poller more, by two batches a full receive.
+			if len(e.work) < e.cfg.concurrency {
+				// Fewer messages wait than there are handlers: the
+				// window, not the handlers, holds the consumer back. Open
+				// it, and add a poller more, by two batches a full receive.
 				e.window.grow(2 * e.batch())
 				e.addPoller(false)
 				e.addPoller(false)

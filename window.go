@@ -147,12 +147,14 @@ func (w *window) grow(n int) {
 // bring may quadruple from one sample to the next), and one more. The
 // shortest round trip, not the average: when client and server share
 // the CPUs, each poller more lengthens every round trip, which would call
-// for more pollers still. Before the first sample, and for a fixed window,
-// it is unbounded.
+// for more pollers still. While the average round trip stays within half
+// again the shortest (no queue builds up in front of the receives, as
+// HyStart reads a round trip in TCP's slow start), before the first
+// sample, and for a fixed window, it is unbounded.
 func (w *window) pollers(batch int) int {
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	if w.fixed || w.rate == 0 {
+	if w.fixed || w.rate == 0 || w.rtt < w.minRTT*3/2 {
 		return math.MaxInt
 	}
 	return int(math.Ceil(4*w.rate*w.minRTT.Seconds()/float64(batch))) + 1

@@ -84,45 +84,43 @@ func TestWindowFixedDoesNotGrow(t *testing.T) {
 	}
 }
 
-// The receives a consumer keeps under way follow Little's law on the
-// shortest recent round trip: when pollers crowd the CPUs and round trips
-// lengthen, the bound does not chase them; a network that slowed for
-// longer than minRTTSpan is believed.
+// The receives a consumer keeps under way are unbounded while round trips
+// stay near the shortest (no queue in front of them); once they lengthen,
+// as when pollers crowd the CPUs, they follow Little's law on the
+// shortest recent round trip rather than chase the longer ones; a network
+// that slowed for longer than minRTTSpan is believed.
 func TestWindowPollers(t *testing.T) {
 	t0 := time.Unix(0, 0)
 	w := adaptiveWindow(t, t0)
 	if got := w.pollers(batchSize); got != math.MaxInt {
 		t.Fatalf("before any sample the bound is %d, want none", got)
 	}
-	// 2 ms round trips at 20,000 messages a second: 4 × 20,000 × 2 ms / 10 + 1.
+	// Steady 2 ms round trips at 20,000 messages a second.
 	now := t0
-	for range 10 {
-		now = now.Add(5 * time.Millisecond)
-		w.settled += 100
-		w.observe(2*time.Millisecond, now)
+	sample := func(n int, every, rtt time.Duration) {
+		for range n {
+			now = now.Add(every)
+			w.settled += int64(20000 * every.Seconds())
+			w.observe(rtt, now)
+		}
 	}
+	sample(10, 5*time.Millisecond, 2*time.Millisecond)
+	if got := w.pollers(batchSize); got != math.MaxInt {
+		t.Fatalf("round trips at their shortest: bound %d, want none", got)
+	}
+	// Round trips lengthen to 20 ms at the same rate: Little's law on the
+	// shortest, 4 × 20,000/s × 2 ms / 10 + 1.
+	sample(10, 40*time.Millisecond, 20*time.Millisecond)
 	if got, want := w.pollers(batchSize), 17; got != want {
-		t.Fatalf("at 2 ms and 20,000/s: %d pollers, want %d", got, want)
+		t.Errorf("round trips of 20 ms within %v of 2 ms ones: %d pollers, want %d", minRTTSpan, got, want)
 	}
-	// Round trips lengthen to 20 ms at the same rate: the bound stays.
-	for range 10 {
-		now = now.Add(40 * time.Millisecond)
-		w.settled += 800
-		w.observe(20*time.Millisecond, now)
-	}
-	if got, want := w.pollers(batchSize), 17; got != want {
-		t.Errorf("after round trips of 20 ms within %v: %d pollers, want still %d", minRTTSpan, got, want)
-	}
-	// The network stays slow: after minRTTSpan the longer round trip counts.
+	// The network stays slow: after minRTTSpan 20 ms is the shortest, and
+	// round trips of 40 ms get 4 × 20,000/s × 20 ms / 10 + 1.
 	now = now.Add(minRTTSpan)
-	w.settled += 200 * 1000
+	w.settled += int64(20000 * minRTTSpan.Seconds())
 	w.observe(20*time.Millisecond, now)
-	for range 3 {
-		now = now.Add(40 * time.Millisecond)
-		w.settled += 800
-		w.observe(20*time.Millisecond, now)
-	}
+	sample(10, 80*time.Millisecond, 40*time.Millisecond)
 	if got, want := w.pollers(batchSize), 161; got != want {
-		t.Errorf("after %v of 20 ms round trips: %d pollers, want %d", minRTTSpan, got, want)
+		t.Errorf("after %v of longer round trips: %d pollers, want %d", minRTTSpan, got, want)
 	}
 }
