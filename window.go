@@ -18,9 +18,9 @@ import (
 // Sampling alone would take several samples to open a window that starts
 // small, so the window also grows as TCP's slow start does: a receive
 // that comes back full while the window has no room for another batch and
-// no message waits for a handler adds two batches to it (the pipe, not
-// the handlers, holds the consumer back), which about triples it every
-// round trip. A sample in which that happened never shrinks it.
+// fewer messages wait than there are handlers adds two batches to it (the
+// pipe, not the handlers, holds the consumer back), which about triples it
+// every round trip. A sample in which that happened never shrinks it.
 type window struct {
 	mu      sync.Mutex
 	cond    sync.Cond
