@@ -18,7 +18,7 @@ func (e *engine) addPoller(first bool) {
 		return
 	default:
 	}
-	if !first && (e.active >= min(e.cfg.pollers, e.window.pollers(e.batch())) || !e.window.room(e.batch())) {
+	if !first && (e.active >= min(e.cfg.pollers, e.needed()) || !e.window.room(e.batch())) {
 		return
 	}
 	e.active++
@@ -29,29 +29,22 @@ func (e *engine) addPoller(first bool) {
 	}()
 }
 
-// retirePoller lets a poller go, unless it is the last one.
-func (e *engine) retirePoller() bool {
+// retire lets a poller go when there are more than keep, and always keeps
+// one; the caller then returns.
+func (e *engine) retire(keep int) bool {
 	e.pollersMu.Lock()
 	defer e.pollersMu.Unlock()
-	if e.active > 1 {
+	if e.active > max(1, keep) {
 		e.active--
 		return true
 	}
 	return false
 }
 
-// retireSurplus lets a poller go when there are more than the pipe needs
-// (window.pollers): on a short round trip, a few receives at once keep
-// the handlers busy, and more would only hold messages back.
-func (e *engine) retireSurplus() bool {
-	e.pollersMu.Lock()
-	defer e.pollersMu.Unlock()
-	if e.active > max(1, e.window.pollers(e.batch())) {
-		e.active--
-		return true
-	}
-	return false
-}
+// needed is how many pollers the pipe needs (window.pollers): on a short
+// round trip, a few receives at once keep the handlers busy, and more
+// would only hold messages back.
+func (e *engine) needed() int { return e.window.pollers(e.batch()) }
 
 // batch is how many messages a poller asks for.
 func (e *engine) batch() int { return min(transport.MaxBatch, e.window.floor) }
@@ -111,7 +104,7 @@ func (e *engine) poll() {
 			return
 		}
 		if len(msgs) == 0 {
-			if e.retirePoller() {
+			if e.retire(1) {
 				return // the queue is quiet: one poller is enough
 			}
 			continue
@@ -130,7 +123,7 @@ func (e *engine) poll() {
 			}
 		}
 		e.dispatch(fresh)
-		if e.retireSurplus() {
+		if e.retire(e.needed()) {
 			return
 		}
 	}
