@@ -188,6 +188,22 @@ func BenchmarkConsumeAtLatency(b *testing.B) {
 	}
 }
 
+// publishSeedEvents publishes n seed events through pub in batches of
+// transport.MaxBatch.
+func publishSeedEvents(b *testing.B, pub *mega.Publisher, n int) {
+	b.Helper()
+	entries := make([]mega.Entry, 0, transport.MaxBatch)
+	for sent := 0; sent < n; {
+		entries = entries[:0]
+		for ; len(entries) < cap(entries) && sent < n; sent++ {
+			entries = append(entries, mega.Entry{Payload: seedEvent(fmt.Sprint(sent))})
+		}
+		if _, err := pub.PublishBatch(context.Background(), entries); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
 // BenchmarkConsume measures the consume path alone on the memory
 // transport: b.N events are published before the timer starts, then the
 // consumer drains them with a subscriber that matches every event and
@@ -204,16 +220,7 @@ func BenchmarkConsume(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	entries := make([]mega.Entry, 0, transport.MaxBatch)
-	for sent := 0; sent < b.N; {
-		entries = entries[:0]
-		for ; len(entries) < cap(entries) && sent < b.N; sent++ {
-			entries = append(entries, mega.Entry{Payload: seedEvent(fmt.Sprint(sent))})
-		}
-		if _, err := pub.PublishBatch(context.Background(), entries); err != nil {
-			b.Fatal(err)
-		}
-	}
+	publishSeedEvents(b, pub, b.N)
 	c, err := mega.NewConsumer(q, mega.WithLogger(quiet), mega.WithConcurrency(10), mega.WithPollers(2))
 	if err != nil {
 		b.Fatal(err)

@@ -2,7 +2,6 @@ package mega_test
 
 import (
 	"context"
-	"fmt"
 	"syscall"
 	"testing"
 	"time"
@@ -67,16 +66,7 @@ func BenchmarkConsumeTelemetry(b *testing.B) {
 			if err != nil {
 				b.Fatal(err)
 			}
-			entries := make([]mega.Entry, 0, transport.MaxBatch)
-			for sent := 0; sent < b.N; {
-				entries = entries[:0]
-				for ; len(entries) < cap(entries) && sent < b.N; sent++ {
-					entries = append(entries, mega.Entry{Payload: seedEvent(fmt.Sprint(sent))})
-				}
-				if _, err := pub.PublishBatch(context.Background(), entries); err != nil {
-					b.Fatal(err)
-				}
-			}
+			publishSeedEvents(b, pub, b.N)
 			c, err := mega.NewConsumer(q, append([]mega.Option{mega.WithLogger(quiet), mega.WithConcurrency(10), mega.WithPollers(2)}, opts...)...)
 			if err != nil {
 				b.Fatal(err)
