@@ -73,12 +73,9 @@ func cmdDLQ(ctx context.Context, e *env, args []string) int {
 	case !(*wait > 0 && *wait <= transport.MaxWaitTime.Seconds()):
 		return usage("--wait must be more than 0 and at most %v seconds", transport.MaxWaitTime.Seconds())
 	}
-	var f *filter
-	if *pattern != "" {
-		var err error
-		if f, err = compileFilter(*pattern); err != nil {
-			return usage("%v", err)
-		}
+	f, err := optionalFilter(*pattern)
+	if err != nil {
+		return usage("%v", err)
 	}
 	q, info, err := aws.dialQueue(ctx, *queueURL)
 	if err != nil {

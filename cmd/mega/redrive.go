@@ -75,12 +75,9 @@ func cmdRedrive(ctx context.Context, e *env, args []string) int {
 	case !(*wait > 0 && *wait <= transport.MaxWaitTime.Seconds()):
 		return usage("--wait must be more than 0 and at most %v seconds", transport.MaxWaitTime.Seconds())
 	}
-	var f *filter
-	if *pattern != "" {
-		var err error
-		if f, err = compileFilter(*pattern); err != nil {
-			return usage("%v", err)
-		}
+	f, err := optionalFilter(*pattern)
+	if err != nil {
+		return usage("%v", err)
 	}
 	dlq, dlqInfo, err := aws.dialQueue(ctx, *from)
 	if err != nil {

@@ -119,16 +119,14 @@ func cmdTail(ctx context.Context, e *env, args []string) int {
 		max:     *maxN,
 		wait:    time.Duration(*wait * float64(time.Second)),
 	}
-	if *pattern != "" {
-		f, err := compileFilter(*pattern)
-		if err != nil {
-			return usage("%v", err)
-		}
-		if f.eventErr != nil {
-			fmt.Fprintf(e.stderr, "mega tail: the pattern is not an event pattern (%v): no MEGA event will match\n", f.eventErr)
-		}
-		t.filter = f
+	f, err := optionalFilter(*pattern)
+	if err != nil {
+		return usage("%v", err)
 	}
+	if f != nil && f.eventErr != nil {
+		fmt.Fprintf(e.stderr, "mega tail: the pattern is not an event pattern (%v): no MEGA event will match\n", f.eventErr)
+	}
+	t.filter = f
 	q, err := sqs.Dial(ctx, *queueURL, aws.sqsOptions()...)
 	if err != nil {
 		return usage("%v", err)
@@ -171,6 +169,15 @@ func policyTopics(ctx context.Context, e *env, q transport.Queue) []string {
 type filter struct {
 	data, event *match.Matcher
 	eventErr    error // why the pattern is no event pattern
+}
+
+// optionalFilter compiles the pattern of a --pattern flag; an empty one
+// gives no filter.
+func optionalFilter(text string) (*filter, error) {
+	if text == "" {
+		return nil, nil
+	}
+	return compileFilter(text)
 }
 
 func compileFilter(text string) (*filter, error) {
